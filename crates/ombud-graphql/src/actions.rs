@@ -1,0 +1,263 @@
+//! Actions: operations that are not a plain table write. The only one so far is
+//! `upsertDataSubjectConsents`, which records a person's consent choices.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+};
+use async_graphql::Value;
+use ombud_privacy::{ConsentCookieClaims, consent_value_text, parse_purposes};
+use uuid::Uuid;
+
+use crate::error::GraphqlError;
+use crate::hooks::append_consent_event;
+use crate::parse::Arguments;
+use crate::runtime::Runtime;
+use crate::schema::action_output_field;
+use crate::session::{Role, Session};
+
+const UPSERT_CONSENTS: &str = "upsertDataSubjectConsents";
+const INPUT_TYPE: &str = "UpsertDataSubjectConsentsInput";
+
+/// Adds the actions `role` may call to the mutation root.
+pub(crate) fn register(role: Role, mutation: Object, builder: SchemaBuilder) -> (Object, SchemaBuilder) {
+    if !matches!(role, Role::User | Role::Admin) {
+        return (mutation, builder);
+    }
+    let builder = builder
+        .register(
+            InputObject::new(INPUT_TYPE)
+                .description("The consent choices of one data subject for purposes of one data controller.")
+                .field(InputValue::new("dataControllerId", TypeRef::named_nn("uuid")))
+                .field(InputValue::new("dataSubjectId", TypeRef::named("uuid")))
+                .field(InputValue::new("purposes", TypeRef::named_nn("jsonb"))),
+        )
+        .register(
+            Object::new("UpsertDataSubjectConsentsData")
+                .field(action_output_field("dataSubjectId", TypeRef::named_nn("uuid")))
+                .field(action_output_field("upsertedCount", TypeRef::named_nn(TypeRef::INT)))
+                .field(action_output_field("consentCookie", TypeRef::named_nn(TypeRef::STRING))),
+        )
+        .register(
+            Object::new("UpsertDataSubjectConsentsOutput")
+                .field(action_output_field("status", TypeRef::named_nn(TypeRef::STRING)))
+                .field(action_output_field("message", TypeRef::named_nn(TypeRef::STRING)))
+                .field(action_output_field("data", TypeRef::named("UpsertDataSubjectConsentsData"))),
+        );
+
+    let field = Field::new(UPSERT_CONSENTS, TypeRef::named_nn("UpsertDataSubjectConsentsOutput"), |ctx| {
+        FieldFuture::new(async move {
+            let runtime = Runtime::from_context(&ctx)?;
+            let session = ctx.ctx.data::<Session>()?;
+            let request = ConsentUpsert::from_arguments(&ctx).map_err(GraphqlError::into_graphql)?;
+            let value = upsert_consents(runtime, session, request).await.map_err(GraphqlError::into_graphql)?;
+            Ok(Some(FieldValue::value(value)))
+        })
+    })
+    .description(
+        "Record a data subject's consent choices. Pass dataControllerId, purposes and optionally \
+         dataSubjectId as arguments, or the same fields as one input object.",
+    )
+    .argument(InputValue::new("dataControllerId", TypeRef::named("uuid")))
+    .argument(InputValue::new("dataSubjectId", TypeRef::named("uuid")))
+    .argument(InputValue::new("purposes", TypeRef::named("jsonb")))
+    .argument(InputValue::new("input", TypeRef::named(INPUT_TYPE)))
+    .argument(InputValue::new("upsertDataSubjectConsentsInput", TypeRef::named(INPUT_TYPE)));
+
+    (mutation.field(field), builder)
+}
+
+/// A validated consent upsert request.
+struct ConsentUpsert {
+    data_controller_id: Uuid,
+    data_subject_id: Option<Uuid>,
+    purposes: Vec<(Uuid, bool)>,
+}
+
+const FORMS: &str = "pass either dataControllerId, purposes and optionally dataSubjectId as arguments, \
+     or one object as input: {dataControllerId, purposes, dataSubjectId}";
+
+impl ConsentUpsert {
+    fn from_arguments(ctx: &ResolverContext<'_>) -> Result<ConsentUpsert, GraphqlError> {
+        let arguments = Arguments::from_field(&ctx.ctx.field())?;
+        let object = match (arguments.get("input"), arguments.get("upsertDataSubjectConsentsInput")) {
+            (Some(_), Some(_)) => {
+                return Err(GraphqlError::Validation(format!("input and upsertDataSubjectConsentsInput were both given; {FORMS}")));
+            }
+            (Some(object), None) | (None, Some(object)) => Some(object),
+            (None, None) => None,
+        };
+        let has_flat = ["dataControllerId", "dataSubjectId", "purposes"]
+            .iter()
+            .any(|name| arguments.get(name).is_some());
+
+        let field = |name: &str| -> Option<&Value> {
+            match object {
+                Some(Value::Object(fields)) => fields.get(name).filter(|value| !matches!(value, Value::Null)),
+                Some(_) => None,
+                None => arguments.get(name),
+            }
+        };
+        if object.is_some() && has_flat {
+            return Err(GraphqlError::Validation(format!("both argument forms were used; {FORMS}")));
+        }
+
+        let data_controller_id = parse_uuid("dataControllerId", field("dataControllerId"))?
+            .ok_or_else(|| GraphqlError::Validation(format!("dataControllerId is required; {FORMS}")))?;
+        let data_subject_id = parse_uuid("dataSubjectId", field("dataSubjectId"))?;
+        let purposes = field("purposes")
+            .ok_or_else(|| GraphqlError::Validation(format!("purposes is required; {FORMS}")))?
+            .clone()
+            .into_json()
+            .map_err(|error| GraphqlError::Validation(format!("purposes is not valid JSON: {error}")))?;
+        let purposes = parse_purposes(&purposes).map_err(|error| GraphqlError::Validation(error.to_string()))?;
+        Ok(ConsentUpsert { data_controller_id, data_subject_id, purposes })
+    }
+}
+
+fn parse_uuid(name: &str, value: Option<&Value>) -> Result<Option<Uuid>, GraphqlError> {
+    match value {
+        None => Ok(None),
+        Some(Value::String(text)) => Uuid::parse_str(text)
+            .map(Some)
+            .map_err(|_| GraphqlError::Validation(format!("{name} must be a uuid, got {text:?}"))),
+        Some(other) => Err(GraphqlError::Validation(format!("{name} must be a uuid string, got {other}"))),
+    }
+}
+
+/// Writes every purpose's value in one transaction, appends each to the
+/// consent history, and returns the action's output with a signed consent cookie.
+async fn upsert_consents(runtime: &Arc<Runtime>, session: &Session, request: ConsentUpsert) -> Result<Value, GraphqlError> {
+    let controller = request.data_controller_id.to_string();
+    let now = ombud_store::now_timestamp();
+    let mut tx = runtime.store.begin_write().await?;
+
+    // The same answer for a missing controller and one the user may not write,
+    // so that controller ids cannot be probed.
+    let allowed = match session.role {
+        Role::Admin => tx.fetch_optional("SELECT 1 FROM data_controllers WHERE id = $1", &[controller.as_str().into()]).await?,
+        _ => {
+            let user = session.user_id.map(|id| id.to_string());
+            tx.fetch_optional(
+                "SELECT 1 FROM data_controller_users WHERE data_controller_id = $1 AND user_id = $2 \
+                 AND role IN ('owner', 'admin', 'privacy_officer')",
+                &[controller.as_str().into(), user.into()],
+            )
+            .await?
+        }
+    };
+    if allowed.is_none() {
+        return Err(GraphqlError::Permission(format!(
+            "no data controller {controller} that this session may record consent for"
+        )));
+    }
+
+    let known_purposes = tx
+        .fetch_rows(
+            "SELECT id FROM data_controller_processing_purposes WHERE data_controller_id = $1",
+            &[controller.as_str().into()],
+        )
+        .await?;
+    let known: Vec<String> = known_purposes
+        .iter()
+        .map(|row| row.required_text(0).map(str::to_owned))
+        .collect::<Result<_, _>>()?;
+    let unknown: Vec<String> = request
+        .purposes
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .filter(|id| !known.contains(id))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(GraphqlError::Validation(format!(
+            "unknown processing purpose id(s) for data controller {controller}: {}; \
+             list the controller's purposes with dataControllerProcessingPurposes",
+            unknown.join(", ")
+        )));
+    }
+
+    let subject_id = match request.data_subject_id {
+        Some(id) => {
+            let exists = tx
+                .fetch_optional(
+                    "SELECT 1 FROM data_subjects WHERE id = $1 AND data_controller_id = $2",
+                    &[id.to_string().into(), controller.as_str().into()],
+                )
+                .await?;
+            if exists.is_none() {
+                return Err(GraphqlError::Validation(format!(
+                    "data subject {id} not found for data controller {controller}; \
+                     omit dataSubjectId to create a new pseudonymous data subject"
+                )));
+            }
+            id
+        }
+        None => {
+            let id = Uuid::new_v4();
+            tx.execute(
+                "INSERT INTO data_subjects (id, data_controller_id, did, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                &[id.to_string().into(), controller.as_str().into(), ombud_privacy::did_for(&id).into(), now.as_str().into()],
+            )
+            .await?;
+            id
+        }
+    };
+    let subject = subject_id.to_string();
+
+    for (purpose_id, granted) in &request.purposes {
+        let purpose = purpose_id.to_string();
+        let value = consent_value_text(*granted);
+        let previous = tx
+            .fetch_optional(
+                "SELECT value FROM data_subject_consent_form_values \
+                 WHERE data_subject_id = $1 AND data_controller_processing_purpose_id = $2",
+                &[subject.as_str().into(), purpose.as_str().into()],
+            )
+            .await?;
+        let previous = previous.map(|row| row.required_text(0).map(str::to_owned)).transpose()?;
+        tx.execute(
+            "INSERT INTO data_subject_consent_form_values \
+             (id, data_subject_id, data_controller_processing_purpose_id, value, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (data_subject_id, data_controller_processing_purpose_id) \
+             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            &[
+                Uuid::new_v4().to_string().into(),
+                subject.as_str().into(),
+                purpose.as_str().into(),
+                value.into(),
+                now.as_str().into(),
+            ],
+        )
+        .await?;
+        append_consent_event(&mut tx, &subject, &purpose, value, previous.as_deref(), UPSERT_CONSENTS, session, &now).await?;
+    }
+    tx.commit().await?;
+
+    let claims = ConsentCookieClaims {
+        sub: subject_id,
+        data_controller_id: request.data_controller_id,
+        purposes: request
+            .purposes
+            .iter()
+            .map(|(id, granted)| (id.to_string(), *granted))
+            .collect::<BTreeMap<_, _>>(),
+        iat: chrono::Utc::now().timestamp(),
+    };
+    let cookie = runtime.consent_signer.sign(&claims);
+    tracing::info!(data_controller_id = %controller, data_subject_id = %subject, purposes = request.purposes.len(), "recorded consent");
+
+    let output = serde_json::json!({
+        "status": "success",
+        "message": UPSERT_CONSENTS,
+        "data": {
+            "dataSubjectId": subject,
+            "upsertedCount": request.purposes.len(),
+            "consentCookie": cookie,
+        }
+    });
+    Value::from_json(output).map_err(|error| GraphqlError::NotSupported(error.to_string()))
+}
+

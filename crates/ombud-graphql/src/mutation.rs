@@ -1,0 +1,393 @@
+//! Insert, update and delete mutations. Each runs in one write transaction:
+//! the rows are written, the role's check is evaluated on the result, the
+//! consent history is appended, and `returning` is read back, all before commit.
+
+use std::sync::Arc;
+
+use async_graphql::dynamic::{FieldValue, ResolverContext};
+use async_graphql::indexmap::IndexMap;
+use async_graphql::{Name, Value};
+use ombud_store::{SqlValue, WriteTx};
+use uuid::Uuid;
+
+use crate::error::GraphqlError;
+use crate::hooks;
+use crate::ir::{BoolExp, CompareOp, Operand, Select};
+use crate::metadata::{Column, Preset, Table};
+use crate::parse::{scalar_value, Arguments};
+use crate::runtime::{parse_json, Runtime};
+use crate::session::Session;
+use crate::sql::SqlRenderer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutationKind {
+    InsertOne,
+    InsertMany,
+    UpdateOne,
+    UpdateMany,
+    DeleteOne,
+    DeleteMany,
+}
+
+impl MutationKind {
+    fn returns_one_row(self) -> bool {
+        matches!(self, MutationKind::InsertOne | MutationKind::UpdateOne | MutationKind::DeleteOne)
+    }
+}
+
+/// Column values of one row to write, in column order of the statement.
+pub(crate) type RowValues = Vec<(&'static Column, SqlValue)>;
+
+/// What the client asked to get back.
+enum Output {
+    /// `insertX`, `updateX`, `deleteX`: the row itself.
+    Row(Select),
+    /// `insertXs` and friends: `affectedRows` and `returning`, by response key.
+    Response(Vec<(String, ResponsePart)>),
+}
+
+enum ResponsePart {
+    AffectedRows,
+    Returning(Select),
+}
+
+enum Change {
+    Insert(Vec<RowValues>),
+    Update { filter: BoolExp, set: RowValues },
+    Delete { filter: BoolExp },
+}
+
+pub(crate) async fn resolve<'c>(
+    ctx: &ResolverContext<'c>,
+    table: &'static str,
+    kind: MutationKind,
+) -> async_graphql::Result<Option<FieldValue<'c>>> {
+    let runtime = Runtime::from_context(ctx)?;
+    let session = ctx.ctx.data::<Session>()?;
+    let (change, output) = plan(runtime, session, ctx, table, kind).map_err(GraphqlError::into_graphql)?;
+    let value = execute(runtime, session, table, change, output)
+        .await
+        .map_err(GraphqlError::into_graphql)?;
+    Ok(value.map(FieldValue::value))
+}
+
+fn plan(
+    runtime: &Arc<Runtime>,
+    session: &Session,
+    ctx: &ResolverContext<'_>,
+    table_name: &'static str,
+    kind: MutationKind,
+) -> Result<(Change, Output), GraphqlError> {
+    let parser = runtime.parser(session);
+    let table = parser.table(table_name)?;
+    let permissions = table
+        .permissions(session.role)
+        .ok_or_else(|| GraphqlError::Validation(format!("{table_name} is not writable by this role")))?;
+    let field = ctx.ctx.field();
+    let arguments = Arguments::from_field(&field)?;
+
+    let by_pk = |name: &str| -> Result<BoolExp, GraphqlError> {
+        let id_column = table
+            .column(table.primary_key())
+            .ok_or_else(|| GraphqlError::NotSupported(format!("{table_name} has no primary key")))?;
+        let id_value = match name {
+            "pkColumns" => match arguments.get("pkColumns") {
+                Some(Value::Object(columns)) => columns.get("id").cloned().unwrap_or(Value::Null),
+                _ => {
+                    return Err(GraphqlError::Validation(
+                        "pkColumns (or pk_columns) is required, e.g. pkColumns: {id: \"...\"}".to_owned(),
+                    ));
+                }
+            },
+            _ => arguments.get("id").cloned().unwrap_or(Value::Null),
+        };
+        let id = scalar_value(id_column, &id_value)?;
+        Ok(BoolExp::Compare { field: id_column.field, op: CompareOp::Eq, value: Operand::Value(id) })
+    };
+
+    let change = match kind {
+        MutationKind::InsertOne | MutationKind::InsertMany => {
+            let insert = permissions
+                .insert
+                .as_ref()
+                .ok_or_else(|| GraphqlError::Validation(format!("insert on {table_name} is not allowed")))?;
+            let objects: Vec<&Value> = match (kind, arguments.get("object"), arguments.get("objects")) {
+                (MutationKind::InsertOne, Some(object), _) => vec![object],
+                (MutationKind::InsertMany, _, Some(Value::List(objects))) => objects.iter().collect(),
+                (MutationKind::InsertMany, _, Some(object)) => vec![object],
+                _ => return Err(GraphqlError::Validation("the object(s) to insert are missing".to_owned())),
+            };
+            let mut rows = Vec::with_capacity(objects.len());
+            for object in objects {
+                let mut row = input_row(table, object, &insert.columns, "insert")?;
+                for (field, preset) in &insert.presets {
+                    let column = crate::sql::column_of(table, field)?;
+                    let Preset::Session(variable) = preset;
+                    let value = session.variable(variable).ok_or_else(|| {
+                        GraphqlError::AccessDenied(format!("the session variable {variable} is missing from the token"))
+                    })?;
+                    row.retain(|(existing, _)| existing.field != column.field);
+                    row.push((column, SqlValue::Text(value.to_owned())));
+                }
+                rows.push(row);
+            }
+            Change::Insert(rows)
+        }
+        MutationKind::UpdateOne | MutationKind::UpdateMany => {
+            let update = permissions
+                .update
+                .as_ref()
+                .ok_or_else(|| GraphqlError::Validation(format!("update on {table_name} is not allowed")))?;
+            let set = match arguments.get("_set") {
+                Some(value) => input_row(table, value, &update.columns, "update")?,
+                None => Vec::new(),
+            };
+            if set.is_empty() {
+                return Err(GraphqlError::Validation("_set must name at least one column to change".to_owned()));
+            }
+            let selector = if kind == MutationKind::UpdateOne {
+                by_pk("pkColumns")?
+            } else {
+                parser.bool_exp(table, arguments.get("where").unwrap_or(&Value::Object(IndexMap::new())))?
+            };
+            Change::Update { filter: update.filter.clone().and(selector), set }
+        }
+        MutationKind::DeleteOne | MutationKind::DeleteMany => {
+            let delete = permissions
+                .delete
+                .as_ref()
+                .ok_or_else(|| GraphqlError::Validation(format!("delete on {table_name} is not allowed")))?;
+            let selector = if kind == MutationKind::DeleteOne {
+                by_pk("id")?
+            } else {
+                parser.bool_exp(table, arguments.get("where").unwrap_or(&Value::Object(IndexMap::new())))?
+            };
+            Change::Delete { filter: delete.filter.clone().and(selector) }
+        }
+    };
+
+    let output = if kind.returns_one_row() {
+        Output::Row(parser.select(table_name, &field, false, BoolExp::True)?)
+    } else {
+        let mut parts = Vec::new();
+        for child in field.selection_set() {
+            let key = child.alias().unwrap_or(child.name()).to_owned();
+            match child.name() {
+                "affectedRows" | "affected_rows" => parts.push((key, ResponsePart::AffectedRows)),
+                "returning" => {
+                    parts.push((key, ResponsePart::Returning(parser.select(table_name, &child, false, BoolExp::True)?)));
+                }
+                _ => {}
+            }
+        }
+        Output::Response(parts)
+    };
+    Ok((change, output))
+}
+
+/// Parses an `_insert_input` or `_set_input` object into column values.
+fn input_row(table: &'static Table, value: &Value, allowed: &[&'static str], action: &str) -> Result<RowValues, GraphqlError> {
+    let Value::Object(object) = value else {
+        return Err(GraphqlError::Validation(format!("expected an object of columns to {action}")));
+    };
+    let mut row = Vec::with_capacity(object.len());
+    for (name, item) in object {
+        let Some(column) = table.column(name.as_str()).filter(|column| allowed.contains(&column.field)) else {
+            return Err(GraphqlError::Validation(format!(
+                "field '{name}' not found in type: '{}_{}_input'",
+                table.sql,
+                if action == "insert" { "insert" } else { "set" }
+            )));
+        };
+        let value = scalar_value(column, item)?;
+        if value == SqlValue::Null && !column.nullable {
+            return Err(GraphqlError::Validation(format!("{} must not be null", column.field)));
+        }
+        row.push((column, value));
+    }
+    Ok(row)
+}
+
+async fn execute(
+    runtime: &Arc<Runtime>,
+    session: &Session,
+    table_name: &'static str,
+    change: Change,
+    output: Output,
+) -> Result<Option<Value>, GraphqlError> {
+    let table = runtime.parser(session).table(table_name)?;
+    let permissions = table
+        .permissions(session.role)
+        .ok_or_else(|| GraphqlError::Validation(format!("{table_name} is not writable by this role")))?;
+    let now = ombud_store::now_timestamp();
+    let mut tx = runtime.store.begin_write().await?;
+
+    let (ids, check, returning_before_delete) = match change {
+        Change::Insert(rows) => {
+            let mut ids = Vec::with_capacity(rows.len());
+            for mut row in rows {
+                let id = hooks::prepare_insert(&mut tx, table, &mut row, &now).await?;
+                insert_row(&mut tx, table, &row).await?;
+                hooks::after_insert(&mut tx, table, &row, session, &now).await?;
+                ids.push(id);
+            }
+            let check = permissions.insert.as_ref().map(|insert| insert.check.clone());
+            (ids, check, None)
+        }
+        Change::Update { filter, set } => {
+            let ids = matching_ids(&mut tx, runtime, session, table, &filter).await?;
+            let previous = hooks::before_update(&mut tx, table, &ids).await?;
+            update_rows(&mut tx, table, &ids, &set, &now).await?;
+            hooks::after_update(&mut tx, table, &previous, session, &now).await?;
+            let check = permissions.update.as_ref().map(|update| update.check.clone());
+            (ids, check, None)
+        }
+        Change::Delete { filter } => {
+            let ids = matching_ids(&mut tx, runtime, session, table, &filter).await?;
+            let returning = render_output(&mut tx, runtime, session, table, &ids, &output).await?;
+            delete_rows(&mut tx, table, &ids).await?;
+            (ids, None, Some(returning))
+        }
+    };
+
+    if let Some(check) = check {
+        let passing = matching_ids(&mut tx, runtime, session, table, &check.and(ids_filter(table, &ids))).await?;
+        if passing.len() != ids.len() {
+            return Err(GraphqlError::check_failed());
+        }
+    }
+
+    let value = match returning_before_delete {
+        Some(value) => value,
+        None => render_output(&mut tx, runtime, session, table, &ids, &output).await?,
+    };
+    tx.commit().await?;
+    Ok(value)
+}
+
+fn ids_filter(table: &Table, ids: &[Uuid]) -> BoolExp {
+    BoolExp::Compare {
+        field: table.primary_key(),
+        op: CompareOp::In,
+        value: Operand::List(ids.iter().map(|id| SqlValue::Text(id.to_string())).collect()),
+    }
+}
+
+/// The ids of rows of `table` that satisfy `filter`, read inside the transaction.
+async fn matching_ids(
+    tx: &mut WriteTx,
+    runtime: &Runtime,
+    session: &Session,
+    table: &Table,
+    filter: &BoolExp,
+) -> Result<Vec<Uuid>, GraphqlError> {
+    let mut renderer = SqlRenderer::new(runtime.catalog, session);
+    let alias = renderer.alias();
+    let condition = renderer.bool_exp(filter, table, &alias)?;
+    let statement = renderer.finish(format!(
+        "SELECT {alias}.\"{}\" FROM \"{}\" AS {alias} WHERE {condition}",
+        table.primary_key(),
+        table.sql
+    ));
+    let rows = tx.fetch_rows(&statement.sql, &statement.params).await?;
+    rows.iter()
+        .map(|row| {
+            let text = row.required_text(0)?;
+            Uuid::parse_str(text).map_err(|error| GraphqlError::NotSupported(format!("stored id is not a uuid: {error}")))
+        })
+        .collect()
+}
+
+async fn insert_row(tx: &mut WriteTx, table: &Table, row: &RowValues) -> Result<(), GraphqlError> {
+    let columns: Vec<String> = row.iter().map(|(column, _)| format!("\"{}\"", column.sql)).collect();
+    let placeholders: Vec<String> = (1..=row.len()).map(|index| format!("${index}")).collect();
+    let params: Vec<SqlValue> = row.iter().map(|(_, value)| value.clone()).collect();
+    let sql = format!(
+        "INSERT INTO \"{}\" ({}) VALUES ({})",
+        table.sql,
+        columns.join(", "),
+        placeholders.join(", ")
+    );
+    tx.execute(&sql, &params).await?;
+    Ok(())
+}
+
+async fn update_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid], set: &RowValues, now: &str) -> Result<(), GraphqlError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut params: Vec<SqlValue> = set.iter().map(|(_, value)| value.clone()).collect();
+    let mut assignments: Vec<String> = set
+        .iter()
+        .enumerate()
+        .map(|(index, (column, _))| format!("\"{}\" = ${}", column.sql, index + 1))
+        .collect();
+    if table.column_by_sql("updated_at").is_some() && !set.iter().any(|(column, _)| column.sql == "updated_at") {
+        params.push(SqlValue::Text(now.to_owned()));
+        assignments.push(format!("\"updated_at\" = ${}", params.len()));
+    }
+    let first_id = params.len() + 1;
+    params.extend(ids.iter().map(|id| SqlValue::Text(id.to_string())));
+    let id_placeholders: Vec<String> = (first_id..first_id + ids.len()).map(|index| format!("${index}")).collect();
+    let sql = format!(
+        "UPDATE \"{}\" SET {} WHERE \"{}\" IN ({})",
+        table.sql,
+        assignments.join(", "),
+        table.primary_key(),
+        id_placeholders.join(", ")
+    );
+    tx.execute(&sql, &params).await?;
+    Ok(())
+}
+
+async fn delete_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid]) -> Result<(), GraphqlError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Text(id.to_string())).collect();
+    let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
+    let sql = format!("DELETE FROM \"{}\" WHERE \"{}\" IN ({})", table.sql, table.primary_key(), placeholders.join(", "));
+    tx.execute(&sql, &params).await?;
+    Ok(())
+}
+
+/// Reads back what the client selected for the rows `ids`, through the role's select permission.
+async fn render_output(
+    tx: &mut WriteTx,
+    runtime: &Runtime,
+    session: &Session,
+    table: &Table,
+    ids: &[Uuid],
+    output: &Output,
+) -> Result<Option<Value>, GraphqlError> {
+    let read = |select: &Select| {
+        let mut select = select.clone();
+        select.filter = select.filter.and(ids_filter(table, ids));
+        select
+    };
+    match output {
+        Output::Row(select) => {
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            let statement = SqlRenderer::new(runtime.catalog, session).object_query(&read(select))?;
+            let text = tx.fetch_json(&statement.sql, &statement.params).await?;
+            text.map(|text| parse_json(&text)).transpose()
+        }
+        Output::Response(parts) => {
+            let mut response = IndexMap::new();
+            for (key, part) in parts {
+                let value = match part {
+                    ResponsePart::AffectedRows => Value::from(ids.len()),
+                    ResponsePart::Returning(select) => {
+                        let statement = SqlRenderer::new(runtime.catalog, session).list_query(&read(select))?;
+                        let text = tx.fetch_json(&statement.sql, &statement.params).await?;
+                        text.map(|text| parse_json(&text)).transpose()?.unwrap_or(Value::List(Vec::new()))
+                    }
+                };
+                response.insert(Name::new(key), value);
+            }
+            Ok(Some(Value::Object(response)))
+        }
+    }
+}

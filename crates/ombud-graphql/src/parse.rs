@@ -1,0 +1,352 @@
+//! Parses GraphQL arguments and selections into the query tree, checking each
+//! value against its column type and the role's permissions. After this step
+//! the SQL renderer never sees client text other than bound values.
+
+use async_graphql::context::SelectionField;
+use async_graphql::{Name, Value};
+use ombud_store::SqlValue;
+
+use crate::error::GraphqlError;
+use crate::ir::{BoolExp, CompareOp, FieldSelection, Operand, OrderBy, OrderDirection, Select};
+use crate::metadata::{Catalog, Column, RelationshipKind, ScalarType, Table};
+use crate::session::Role;
+
+/// Arguments of one field, with Hasura's snake_case spellings folded into camelCase.
+pub struct Arguments(Vec<(Name, Value)>);
+
+impl Arguments {
+    pub fn from_field(field: &SelectionField<'_>) -> Result<Arguments, GraphqlError> {
+        let arguments = field
+            .arguments()
+            .map_err(|error| GraphqlError::Validation(error.message))?;
+        Ok(Arguments(arguments))
+    }
+
+    /// The value of `name` or its snake_case synonym; a null counts as absent.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let synonym = match name {
+            "orderBy" => Some("order_by"),
+            "distinctOn" => Some("distinct_on"),
+            "onConflict" => Some("on_conflict"),
+            "pkColumns" => Some("pk_columns"),
+            _ => None,
+        };
+        self.0
+            .iter()
+            .find(|(key, _)| key.as_str() == name || Some(key.as_str()) == synonym)
+            .map(|(_, value)| value)
+            .filter(|value| !matches!(value, Value::Null))
+    }
+}
+
+pub struct QueryParser<'a> {
+    pub catalog: &'a Catalog,
+    pub role: Role,
+}
+
+impl<'a> QueryParser<'a> {
+    pub fn table(&self, name: &str) -> Result<&'a Table, GraphqlError> {
+        self.catalog
+            .table(name)
+            .ok_or_else(|| GraphqlError::NotSupported(format!("unknown table {name}")))
+    }
+
+    /// Builds the selection of `field` on `table`; `list_arguments` says whether
+    /// `where`/`orderBy`/`limit`/`offset` apply (lists) or not (objects).
+    pub fn select(
+        &self,
+        table: &'static str,
+        field: &SelectionField<'_>,
+        list_arguments: bool,
+        extra_filter: BoolExp,
+    ) -> Result<Select, GraphqlError> {
+        let table_meta = self.table(table)?;
+        let permission = table_meta.select_permission(self.role).ok_or_else(|| {
+            GraphqlError::Validation(format!("{} is not available to the role {}", table, self.role.as_str()))
+        })?;
+
+        let mut filter = permission.filter.clone().and(extra_filter);
+        let mut order_by = Vec::new();
+        let (mut limit, mut offset) = (None, None);
+        if list_arguments {
+            let arguments = Arguments::from_field(field)?;
+            if arguments.get("distinctOn").is_some() {
+                return Err(GraphqlError::NotSupported("distinctOn is not supported yet".to_owned()));
+            }
+            if let Some(where_value) = arguments.get("where") {
+                filter = filter.and(self.bool_exp(table_meta, where_value)?);
+            }
+            if let Some(order_value) = arguments.get("orderBy") {
+                order_by = self.order_by(table_meta, order_value)?;
+            }
+            limit = arguments.get("limit").map(|value| non_negative("limit", value)).transpose()?;
+            offset = arguments.get("offset").map(|value| non_negative("offset", value)).transpose()?;
+        }
+
+        let fields = self.selection_set(table_meta, field)?;
+        Ok(Select { table: table_meta.sql, fields, filter, order_by, limit, offset })
+    }
+
+    /// The fields of a selection set, keyed by response key. Repeated keys are
+    /// merged as GraphQL requires: the same column once, relationships with the
+    /// union of their sub-selections.
+    pub fn selection_set(
+        &self,
+        table: &'a Table,
+        field: &SelectionField<'_>,
+    ) -> Result<Vec<(String, FieldSelection)>, GraphqlError> {
+        let mut fields: Vec<(String, FieldSelection)> = Vec::new();
+        for child in field.selection_set() {
+            if !is_included(&child)? {
+                continue;
+            }
+            let key = child.alias().unwrap_or(child.name()).to_owned();
+            let name = child.name();
+
+            let selection = if name == "__typename" {
+                FieldSelection::Typename(table.sql)
+            } else if let Some(column) = self.readable_column(table, name) {
+                FieldSelection::Column(column.field)
+            } else if let Some(relationship) = table.relationship(name) {
+                let nested = self.select(
+                    relationship.target,
+                    &child,
+                    relationship.kind == RelationshipKind::Array,
+                    BoolExp::True,
+                )?;
+                FieldSelection::Relationship { field: relationship.field, select: Box::new(nested) }
+            } else {
+                return Err(GraphqlError::Validation(format!(
+                    "field '{name}' not found in type: '{}'",
+                    table.sql
+                )));
+            };
+
+            match fields.iter_mut().find(|(existing, _)| *existing == key) {
+                Some((_, FieldSelection::Relationship { select: existing, .. })) => {
+                    if let FieldSelection::Relationship { select: nested, .. } = selection {
+                        existing.fields.extend(nested.fields);
+                    }
+                }
+                Some(_) => {}
+                None => fields.push((key, selection)),
+            }
+        }
+        Ok(fields)
+    }
+
+    fn readable_column(&self, table: &'a Table, name: &str) -> Option<&'a Column> {
+        let permission = table.select_permission(self.role)?;
+        permission.columns.contains(&name).then(|| table.column(name)).flatten()
+    }
+
+    /// Parses a `<table>_bool_exp` value.
+    pub fn bool_exp(&self, table: &'a Table, value: &Value) -> Result<BoolExp, GraphqlError> {
+        let Value::Object(object) = value else {
+            return Err(GraphqlError::Validation(format!("expected an object for {}_bool_exp", table.sql)));
+        };
+        let mut parts = Vec::with_capacity(object.len());
+        for (key, item) in object {
+            let part = match key.as_str() {
+                "_and" => BoolExp::And(self.bool_exp_list(table, item)?),
+                "_or" => BoolExp::Or(self.bool_exp_list(table, item)?),
+                "_not" => BoolExp::Not(Box::new(self.bool_exp(table, item)?)),
+                name => {
+                    if let Some(column) = self.readable_column(table, name) {
+                        self.comparison(column, item)?
+                    } else if let Some(relationship) = table.relationship(name) {
+                        let target = self.table(relationship.target)?;
+                        BoolExp::Relationship {
+                            field: relationship.field,
+                            predicate: Box::new(self.bool_exp(target, item)?),
+                            check_target: true,
+                        }
+                    } else {
+                        return Err(GraphqlError::Validation(format!(
+                            "field '{name}' not found in type: '{}_bool_exp'",
+                            table.sql
+                        )));
+                    }
+                }
+            };
+            parts.push(part);
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { BoolExp::And(parts) })
+    }
+
+    fn bool_exp_list(&self, table: &'a Table, value: &Value) -> Result<Vec<BoolExp>, GraphqlError> {
+        match value {
+            Value::List(items) => items.iter().map(|item| self.bool_exp(table, item)).collect(),
+            // GraphQL input coercion lets a single object stand for a one-element list.
+            single => Ok(vec![self.bool_exp(table, single)?]),
+        }
+    }
+
+    fn comparison(&self, column: &'a Column, value: &Value) -> Result<BoolExp, GraphqlError> {
+        let Value::Object(operators) = value else {
+            return Err(GraphqlError::Validation(format!(
+                "expected a comparison object such as {{_eq: ...}} for {}",
+                column.field
+            )));
+        };
+        let mut parts = Vec::with_capacity(operators.len());
+        for (operator, operand) in operators {
+            if operator.as_str() == "_is_null" {
+                let Value::Boolean(is_null) = operand else {
+                    return Err(GraphqlError::Validation(format!("_is_null on {} expects true or false", column.field)));
+                };
+                parts.push(BoolExp::IsNull { field: column.field, is_null: *is_null });
+                continue;
+            }
+            let Some(op) = CompareOp::ALL.into_iter().find(|op| op.graphql_name() == operator.as_str()) else {
+                return Err(GraphqlError::Validation(format!("unknown operator {operator} on {}", column.field)));
+            };
+            if matches!(operand, Value::Null) {
+                return Err(GraphqlError::Validation(format!(
+                    "{operator} on {} was given null; use {{_is_null: true}} to match missing values",
+                    column.field
+                )));
+            }
+            let operand = match (op, operand) {
+                (op, Value::List(items)) if op.takes_list() => {
+                    Operand::List(items.iter().map(|item| scalar_value(column, item)).collect::<Result<_, _>>()?)
+                }
+                // Input coercion: one value where a list is expected.
+                (op, single) if op.takes_list() => Operand::List(vec![scalar_value(column, single)?]),
+                (CompareOp::HasKey, Value::String(key)) => Operand::Value(SqlValue::Text(key.clone())),
+                (op, item) => {
+                    if matches!(op, CompareOp::Like | CompareOp::Nlike | CompareOp::Ilike | CompareOp::Nilike) {
+                        // Patterns are not vocabulary values: take the text as given.
+                        let Value::String(pattern) = item else {
+                            return Err(GraphqlError::Validation(format!("{operator} on {} expects a string", column.field)));
+                        };
+                        Operand::Value(SqlValue::Text(pattern.clone()))
+                    } else {
+                        Operand::Value(scalar_value(column, item)?)
+                    }
+                }
+            };
+            parts.push(BoolExp::Compare { field: column.field, op, value: operand });
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { BoolExp::And(parts) })
+    }
+
+    /// Parses `orderBy`: one `<table>_order_by` object or a list of them.
+    pub fn order_by(&self, table: &'a Table, value: &Value) -> Result<Vec<OrderBy>, GraphqlError> {
+        let items: Vec<&Value> = match value {
+            Value::List(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let mut order_by = Vec::new();
+        for item in items {
+            let Value::Object(object) = item else {
+                return Err(GraphqlError::Validation(format!("expected an object for {}_order_by", table.sql)));
+            };
+            for (name, direction) in object {
+                let Some(column) = self.readable_column(table, name.as_str()) else {
+                    return Err(GraphqlError::Validation(format!(
+                        "field '{name}' not found in type: '{}_order_by'",
+                        table.sql
+                    )));
+                };
+                let direction_name = match direction {
+                    Value::Enum(name) => name.as_str(),
+                    Value::String(name) => name.as_str(),
+                    Value::Null => continue,
+                    _ => "",
+                };
+                let Some(direction) =
+                    OrderDirection::ALL.into_iter().find(|candidate| candidate.graphql_name() == direction_name)
+                else {
+                    return Err(GraphqlError::Validation(format!(
+                        "invalid order for {name}; use asc, desc, asc_nulls_first, asc_nulls_last, desc_nulls_first or desc_nulls_last"
+                    )));
+                };
+                order_by.push(OrderBy { field: column.field, direction });
+            }
+        }
+        Ok(order_by)
+    }
+}
+
+fn non_negative(name: &str, value: &Value) -> Result<u64, GraphqlError> {
+    match value {
+        Value::Number(number) => number
+            .as_u64()
+            .ok_or_else(|| GraphqlError::Validation(format!("{name} must be a whole number of 0 or more"))),
+        _ => Err(GraphqlError::Validation(format!("{name} must be a whole number of 0 or more"))),
+    }
+}
+
+/// Applies `@skip(if:)` and `@include(if:)` on a field.
+fn is_included(field: &SelectionField<'_>) -> Result<bool, GraphqlError> {
+    let directives = field
+        .directives()
+        .map_err(|error| GraphqlError::Validation(error.message))?;
+    for directive in directives {
+        let condition = directive
+            .arguments
+            .iter()
+            .find(|(name, _)| name.node.as_str() == "if")
+            .map(|(_, value)| matches!(value.node, Value::Boolean(true)));
+        match (directive.name.node.as_str(), condition) {
+            ("skip", Some(true)) => return Ok(false),
+            ("include", Some(false)) => return Ok(false),
+            _ => {}
+        }
+    }
+    Ok(true)
+}
+
+/// Parses one input value for `column`, normalising uuids, times and vocabulary values.
+pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlError> {
+    let invalid = |expected: &str| {
+        GraphqlError::Validation(format!("invalid value for {}: expected {expected}, got {value}", column.field))
+    };
+    if matches!(value, Value::Null) {
+        return Ok(SqlValue::Null);
+    }
+    Ok(match column.scalar {
+        ScalarType::Uuid => {
+            let Value::String(text) = value else {
+                return Err(invalid("a uuid string"));
+            };
+            let id = uuid::Uuid::parse_str(text).map_err(|_| invalid("a uuid such as 123e4567-e89b-12d3-a456-426614174000"))?;
+            SqlValue::Text(id.to_string())
+        }
+        ScalarType::String => {
+            let Value::String(text) = value else {
+                return Err(invalid("a string"));
+            };
+            match column.vocabulary {
+                Some(vocabulary) => SqlValue::Text(
+                    vocabulary
+                        .normalize(text)
+                        .map_err(|message| GraphqlError::Validation(format!("invalid value for {}: {message}", column.field)))?
+                        .to_owned(),
+                ),
+                None => SqlValue::Text(text.clone()),
+            }
+        }
+        ScalarType::Boolean => match value {
+            Value::Boolean(flag) => SqlValue::Bool(*flag),
+            _ => return Err(invalid("true or false")),
+        },
+        ScalarType::Int => match value {
+            Value::Number(number) => SqlValue::Int(number.as_i64().ok_or_else(|| invalid("a whole number"))?),
+            _ => return Err(invalid("a whole number")),
+        },
+        ScalarType::Timestamptz => {
+            let Value::String(text) = value else {
+                return Err(invalid("an RFC 3339 time"));
+            };
+            let time = ombud_store::parse_timestamp(text)
+                .ok_or_else(|| invalid("an RFC 3339 time such as 2026-01-31T12:00:00Z"))?;
+            SqlValue::Text(ombud_store::format_timestamp(time))
+        }
+        ScalarType::Jsonb => {
+            let json = value.clone().into_json().map_err(|_| invalid("a JSON value"))?;
+            SqlValue::Text(json.to_string())
+        }
+    })
+}

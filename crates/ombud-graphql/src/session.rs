@@ -1,0 +1,54 @@
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
+/// A Hasura role: which schema a request is executed against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// A staff member acting inside the data controllers they belong to.
+    User,
+    /// A staff member managing their own account and tokens.
+    Me,
+    /// The installation operator: every row of every table.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::User, Role::Me, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Me => "me",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+}
+
+/// Who is asking: the role in force and the `x-hasura-*` session variables.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub role: Role,
+    pub user_id: Option<Uuid>,
+    /// Session variables by lowercase name, e.g. `x-hasura-user-id`.
+    pub variables: BTreeMap<String, String>,
+}
+
+impl Session {
+    pub fn new(role: Role, user_id: Option<Uuid>) -> Session {
+        let mut variables = BTreeMap::new();
+        variables.insert("x-hasura-role".to_owned(), role.as_str().to_owned());
+        if let Some(user_id) = user_id {
+            variables.insert("x-hasura-user-id".to_owned(), user_id.to_string());
+        }
+        Session { role, user_id, variables }
+    }
+
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        self.variables.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+}

@@ -1,0 +1,86 @@
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Failures of the HTTP layer, each mapped to one status and error code in
+/// [`ServerError::status_and_code`].
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("the request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("the request body is larger than {0} bytes")]
+    RequestTooLarge(usize),
+    #[error("invalid or expired personal access token")]
+    InvalidPat,
+    #[error("invalid or expired refresh token")]
+    InvalidRefreshToken,
+    #[error("incorrect email or password")]
+    InvalidEmailPassword,
+    #[error("the user is disabled")]
+    DisabledUser,
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    InvalidJwt(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ServerError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ServerError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid-request"),
+            ServerError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid-json"),
+            ServerError::RequestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "request-too-large"),
+            ServerError::InvalidPat => (StatusCode::UNAUTHORIZED, "invalid-pat"),
+            ServerError::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid-refresh-token"),
+            ServerError::InvalidEmailPassword => (StatusCode::UNAUTHORIZED, "invalid-email-password"),
+            ServerError::DisabledUser => (StatusCode::UNAUTHORIZED, "disabled-user"),
+            ServerError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "invalid-headers"),
+            ServerError::InvalidJwt(_) => (StatusCode::UNAUTHORIZED, "invalid-jwt"),
+            ServerError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal-error"),
+        }
+    }
+
+    /// The body of a GraphQL-endpoint error: Hasura's `errors` array plus the
+    /// auth service's `status`/`error`/`message` fields, so clients of either shape can read it.
+    pub fn graphql_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = self.public_message();
+        let body = serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code, "path": "$" } }],
+        });
+        (status, Json(body)).into_response()
+    }
+
+    fn public_message(&self) -> String {
+        if let ServerError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        self.to_string()
+    }
+}
+
+impl From<ombud_store::StoreError> for ServerError {
+    fn from(error: ombud_store::StoreError) -> Self {
+        ServerError::Internal(error.to_string())
+    }
+}
+
+impl From<ombud_auth::AuthError> for ServerError {
+    fn from(error: ombud_auth::AuthError) -> Self {
+        ServerError::Internal(error.to_string())
+    }
+}
+
+/// Auth endpoints answer in the hasura-auth shape `{status, message, error}`.
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = self.public_message();
+        let body = serde_json::json!({ "status": status.as_u16(), "message": message, "error": code });
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,116 @@
+#![doc = "ombud's HTTP surface: the auth endpoints, the GraphQL endpoint and the operations routes, on one port."]
+
+pub mod accounts;
+mod auth_routes;
+mod error;
+mod graphql_route;
+pub mod keys;
+pub mod settings;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
+use axum::http::{header, Request, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use ombud_auth::{JwtCodec, PasswordHasher};
+use ombud_graphql::{Engine, SchemaLimits};
+use ombud_privacy::ConsentCookieSigner;
+use ombud_store::Store;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ServerError;
+pub use settings::{Secret, Settings};
+
+/// Everything a request handler may use; cloned per request, shared underneath.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub engine: Arc<Engine>,
+    pub jwt: Arc<JwtCodec>,
+    pub passwords: Arc<PasswordHasher>,
+    pub consent_signer: Arc<ConsentCookieSigner>,
+}
+
+impl AppState {
+    /// Loads keys and builds the GraphQL engine over an opened, migrated store.
+    pub fn new(settings: Settings, store: Store) -> Result<AppState, ServerError> {
+        let session_key = match &settings.auth.jwt_secret {
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => keys::session_key(&settings.data_dir)?,
+        };
+        let jwt = JwtCodec::new(&session_key, settings.auth.issuer.clone(), settings.auth.clock_skew)?;
+        let consent_signer = Arc::new(keys::consent_signer(&settings.data_dir)?);
+        let passwords = PasswordHasher::new(settings.auth.password_hash_concurrency.max(1))?;
+        let limits = SchemaLimits {
+            max_depth: settings.graphql.max_depth,
+            max_complexity: settings.graphql.max_complexity,
+        };
+        let engine = Engine::new(store.clone(), consent_signer.clone(), limits)
+            .map_err(|error| ServerError::Internal(error.to_string()))?;
+        Ok(AppState {
+            settings: Arc::new(settings),
+            store,
+            engine: Arc::new(engine),
+            jwt: Arc::new(jwt),
+            passwords: Arc::new(passwords),
+            consent_signer,
+        })
+    }
+}
+
+/// Builds the router for every surface.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.graphql.max_body_bytes;
+    Router::new()
+        .route("/v1/signin/pat", post(auth_routes::sign_in_pat))
+        .route("/v1/signin/email-password", post(auth_routes::sign_in_email_password))
+        .route("/v1/token", post(auth_routes::refresh_token))
+        .route("/v1/signout", post(auth_routes::sign_out))
+        .route("/v1/pat", post(auth_routes::create_pat))
+        .route("/v1/.well-known/jwks.json", get(auth_routes::jwks))
+        .route("/v1/graphql", post(graphql_route::graphql))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            // The span records the method and the matched route only: query
+            // strings can carry tickets and keys.
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route = %route)
+            }),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+            header::HeaderName::from_static("x-hasura-admin-secret"),
+        ]))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "OK"
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.store.ping().await {
+        (StatusCode::OK, "OK")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,136 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Every setting of a running server. The binary fills it from defaults, a
+/// TOML file, `OMBUD_*` environment variables and flags, in that order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Directory of the embedded SQLite database and generated keys.
+    pub data_dir: PathBuf,
+    pub auth: AuthSettings,
+    pub graphql: GraphqlSettings,
+    pub database: DatabaseSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Lifetime of an access token (JWT), in seconds.
+    pub access_token_ttl: u64,
+    /// Lifetime of a refresh token, in seconds.
+    pub refresh_token_ttl: u64,
+    /// Default lifetime of a new personal access token, in days.
+    pub personal_access_token_ttl_days: u64,
+    /// Clock skew allowed when checking JWT times, in seconds.
+    pub clock_skew: u64,
+    /// `iss` claim of issued JWTs.
+    pub issuer: String,
+    /// HS256 key for session JWTs (at least 32 bytes). Generated into the data
+    /// directory when unset.
+    pub jwt_secret: Option<Secret>,
+    /// Value of the `X-Hasura-Admin-Secret` header that grants the `admin` role; unset disables it.
+    pub admin_secret: Option<Secret>,
+    /// Concurrent Argon2id hashes; each takes about 19 MiB.
+    pub password_hash_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphqlSettings {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Connections for reads; SQLite writes always use one connection.
+    pub max_connections: u32,
+}
+
+/// A secret setting: printed as `<redacted>` and never logged.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Settings {
+    /// A copy safe to print: secrets replaced by `<redacted>`.
+    pub fn redacted(&self) -> Settings {
+        let mut copy = self.clone();
+        let redact = |secret: &mut Option<Secret>| {
+            if secret.is_some() {
+                *secret = Some(Secret("<redacted>".to_owned()));
+            }
+        };
+        redact(&mut copy.auth.jwt_secret);
+        redact(&mut copy.auth.admin_secret);
+        copy
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./ombud-data"),
+            auth: AuthSettings::default(),
+            graphql: GraphqlSettings::default(),
+            database: DatabaseSettings::default(),
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            access_token_ttl: 3600,
+            refresh_token_ttl: 12 * 3600,
+            personal_access_token_ttl_days: 90,
+            clock_skew: 30,
+            issuer: "ombud".to_owned(),
+            jwt_secret: None,
+            admin_secret: None,
+            password_hash_concurrency: 2,
+        }
+    }
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        let limits = ombud_graphql::SchemaLimits::default();
+        GraphqlSettings {
+            max_depth: limits.max_depth,
+            max_complexity: limits.max_complexity,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings { max_connections: 4 }
+    }
+}
