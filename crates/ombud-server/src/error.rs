@@ -44,10 +44,17 @@ impl ServerError {
         }
     }
 
-    /// The body of a GraphQL-endpoint error: Hasura's `errors` array plus the
-    /// auth service's `status`/`error`/`message` fields, so clients of either shape can read it.
+    /// The response of a GraphQL-endpoint error. Authentication failures (401)
+    /// use the auth service's `{status, message, error}` shape without an
+    /// `errors` array: graphql-request 7 copies a body's `errors` onto the
+    /// thrown error, and the guide's handler checks that before the status, so
+    /// an `errors` array would hide the 401 it re-authenticates on. Other
+    /// failures use Hasura's `{"errors": [...]}`.
     pub fn graphql_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        if status == StatusCode::UNAUTHORIZED {
+            return self.into_response();
+        }
         let message = self.public_message();
         let body = serde_json::json!({
             "errors": [{ "message": message, "extensions": { "code": code, "path": "$" } }],
