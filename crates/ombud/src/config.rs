@@ -21,7 +21,11 @@ pub fn load(file: Option<&Path>, data_dir: Option<&Path>, listen: Option<SocketA
     figment = figment.merge(
         Env::prefixed("OMBUD_")
             .split("__")
-            .filter(|key| SECTIONS.iter().any(|section| key.as_str().split('.').next() == Some(*section))),
+            .filter(|key| {
+                // Keys keep the variable's case here, so compare without it.
+                let section = key.as_str().split('.').next().unwrap_or_default();
+                SECTIONS.iter().any(|known| known.eq_ignore_ascii_case(section))
+            }),
     );
     if let Some(data_dir) = data_dir {
         figment = figment.merge(Serialized::default("data_dir", data_dir));
