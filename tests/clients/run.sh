@@ -138,7 +138,8 @@ start_server() {
   mkdir -p "$STARTED_DATA_DIR"
 
   if [[ -n "$ttl" ]]; then
-    (cd "$WORK_DIR" && exec env OMBUD_AUTH__ACCESS_TOKEN_TTL="$ttl" \
+    # No clock skew, so that an expired token is rejected as soon as it expires.
+    (cd "$WORK_DIR" && exec env OMBUD_AUTH__ACCESS_TOKEN_TTL="$ttl" OMBUD_AUTH__CLOCK_SKEW=0 \
       "$OMBUD_BIN" serve --listen "127.0.0.1:$port" --data-dir "$STARTED_DATA_DIR") \
       >"$STARTED_LOG" 2>&1 &
   else
