@@ -225,8 +225,12 @@ async fn execute(
     let (ids, check, returning_before_delete) = match change {
         Change::Insert(rows) => {
             let mut ids = Vec::with_capacity(rows.len());
+            let insert_check = permissions.insert.as_ref().map(|insert| &insert.check);
             for mut row in rows {
                 let id = hooks::prepare_insert(&mut tx, table, &mut row, &now).await?;
+                if let Some(check) = insert_check {
+                    check_row_before_insert(&mut tx, runtime, session, table, &row, check).await?;
+                }
                 insert_row(&mut tx, table, &row).await?;
                 hooks::after_insert(&mut tx, table, &row, session, &now).await?;
                 ids.push(id);
@@ -296,6 +300,36 @@ async fn matching_ids(
             Uuid::parse_str(text).map_err(|error| GraphqlError::NotSupported(format!("stored id is not a uuid: {error}")))
         })
         .collect()
+}
+
+/// Evaluates the insert check on the row's values before writing it, so that a
+/// unique or foreign-key error on another tenant's rows cannot reveal that those
+/// rows exist. The check runs again on the stored rows after all inserts.
+async fn check_row_before_insert(
+    tx: &mut WriteTx,
+    runtime: &Runtime,
+    session: &Session,
+    table: &Table,
+    row: &RowValues,
+    check: &BoolExp,
+) -> Result<(), GraphqlError> {
+    let params: Vec<SqlValue> = row.iter().map(|(_, value)| value.clone()).collect();
+    let columns: Vec<String> = row
+        .iter()
+        .enumerate()
+        .map(|(index, (column, _))| format!("${} AS \"{}\"", index + 1, column.sql))
+        .collect();
+    let mut renderer = SqlRenderer::with_params(runtime.catalog, session, params);
+    let alias = renderer.alias();
+    let condition = renderer.bool_exp(check, table, &alias)?;
+    let statement = renderer.finish(format!(
+        "SELECT 1 FROM (SELECT {}) AS {alias} WHERE {condition}",
+        columns.join(", ")
+    ));
+    if tx.fetch_optional(&statement.sql, &statement.params).await?.is_none() {
+        return Err(GraphqlError::check_failed());
+    }
+    Ok(())
 }
 
 async fn insert_row(tx: &mut WriteTx, table: &Table, row: &RowValues) -> Result<(), GraphqlError> {

@@ -1,0 +1,15 @@
+//! End-to-end tests of the HTTP API: each test starts a real server on a free
+//! port of 127.0.0.1 with its own SQLite database and talks to it over HTTP.
+//! They live in one binary so the crate is linked once.
+
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod consent;
+mod filters;
+mod graphql_errors;
+mod guide_operations;
+mod helpers;
+mod me_role;
+mod permissions;
