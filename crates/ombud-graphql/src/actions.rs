@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
-};
 use async_graphql::Value;
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext,
+    SchemaBuilder, TypeRef,
+};
 use ombud_privacy::{ConsentCookieClaims, consent_value_text, parse_purposes};
 use uuid::Uuid;
 
@@ -22,40 +23,74 @@ const UPSERT_CONSENTS: &str = "upsertDataSubjectConsents";
 const INPUT_TYPE: &str = "UpsertDataSubjectConsentsInput";
 
 /// Adds the actions `role` may call to the mutation root.
-pub(crate) fn register(role: Role, mutation: Object, builder: SchemaBuilder) -> (Object, SchemaBuilder) {
+pub(crate) fn register(
+    role: Role,
+    mutation: Object,
+    builder: SchemaBuilder,
+) -> (Object, SchemaBuilder) {
     if !matches!(role, Role::User | Role::Admin) {
         return (mutation, builder);
     }
     let builder = builder
         .register(
             InputObject::new(INPUT_TYPE)
-                .description("The consent choices of one data subject for purposes of one data controller.")
-                .field(InputValue::new("dataControllerId", TypeRef::named_nn("uuid")))
+                .description(
+                    "The consent choices of one data subject for purposes of one data controller.",
+                )
+                .field(InputValue::new(
+                    "dataControllerId",
+                    TypeRef::named_nn("uuid"),
+                ))
                 .field(InputValue::new("dataSubjectId", TypeRef::named("uuid")))
                 .field(InputValue::new("purposes", TypeRef::named_nn("jsonb"))),
         )
         .register(
             Object::new("UpsertDataSubjectConsentsData")
-                .field(action_output_field("dataSubjectId", TypeRef::named_nn("uuid")))
-                .field(action_output_field("upsertedCount", TypeRef::named_nn(TypeRef::INT)))
-                .field(action_output_field("consentCookie", TypeRef::named_nn(TypeRef::STRING))),
+                .field(action_output_field(
+                    "dataSubjectId",
+                    TypeRef::named_nn("uuid"),
+                ))
+                .field(action_output_field(
+                    "upsertedCount",
+                    TypeRef::named_nn(TypeRef::INT),
+                ))
+                .field(action_output_field(
+                    "consentCookie",
+                    TypeRef::named_nn(TypeRef::STRING),
+                )),
         )
         .register(
             Object::new("UpsertDataSubjectConsentsOutput")
-                .field(action_output_field("status", TypeRef::named_nn(TypeRef::STRING)))
-                .field(action_output_field("message", TypeRef::named_nn(TypeRef::STRING)))
-                .field(action_output_field("data", TypeRef::named("UpsertDataSubjectConsentsData"))),
+                .field(action_output_field(
+                    "status",
+                    TypeRef::named_nn(TypeRef::STRING),
+                ))
+                .field(action_output_field(
+                    "message",
+                    TypeRef::named_nn(TypeRef::STRING),
+                ))
+                .field(action_output_field(
+                    "data",
+                    TypeRef::named("UpsertDataSubjectConsentsData"),
+                )),
         );
 
-    let field = Field::new(UPSERT_CONSENTS, TypeRef::named_nn("UpsertDataSubjectConsentsOutput"), |ctx| {
-        FieldFuture::new(async move {
-            let runtime = Runtime::from_context(&ctx)?;
-            let session = ctx.ctx.data::<Session>()?;
-            let request = ConsentUpsert::from_arguments(&ctx).map_err(GraphqlError::into_graphql)?;
-            let value = upsert_consents(runtime, session, request).await.map_err(GraphqlError::into_graphql)?;
-            Ok(Some(FieldValue::value(value)))
-        })
-    })
+    let field = Field::new(
+        UPSERT_CONSENTS,
+        TypeRef::named_nn("UpsertDataSubjectConsentsOutput"),
+        |ctx| {
+            FieldFuture::new(async move {
+                let runtime = Runtime::from_context(&ctx)?;
+                let session = ctx.ctx.data::<Session>()?;
+                let request =
+                    ConsentUpsert::from_arguments(&ctx).map_err(GraphqlError::into_graphql)?;
+                let value = upsert_consents(runtime, session, request)
+                    .await
+                    .map_err(GraphqlError::into_graphql)?;
+                Ok(Some(FieldValue::value(value)))
+            })
+        },
+    )
     .description(
         "Record a data subject's consent choices. Pass dataControllerId, purposes and optionally \
          dataSubjectId as arguments, or the same fields as one input object.",
@@ -64,7 +99,10 @@ pub(crate) fn register(role: Role, mutation: Object, builder: SchemaBuilder) -> 
     .argument(InputValue::new("dataSubjectId", TypeRef::named("uuid")))
     .argument(InputValue::new("purposes", TypeRef::named("jsonb")))
     .argument(InputValue::new("input", TypeRef::named(INPUT_TYPE)))
-    .argument(InputValue::new("upsertDataSubjectConsentsInput", TypeRef::named(INPUT_TYPE)));
+    .argument(InputValue::new(
+        "upsertDataSubjectConsentsInput",
+        TypeRef::named(INPUT_TYPE),
+    ));
 
     (mutation.field(field), builder)
 }
@@ -82,9 +120,14 @@ const FORMS: &str = "pass either dataControllerId, purposes and optionally dataS
 impl ConsentUpsert {
     fn from_arguments(ctx: &ResolverContext<'_>) -> Result<ConsentUpsert, GraphqlError> {
         let arguments = Arguments::from_field(&ctx.ctx.field())?;
-        let object = match (arguments.get("input"), arguments.get("upsertDataSubjectConsentsInput")) {
+        let object = match (
+            arguments.get("input"),
+            arguments.get("upsertDataSubjectConsentsInput"),
+        ) {
             (Some(_), Some(_)) => {
-                return Err(GraphqlError::Validation(format!("input and upsertDataSubjectConsentsInput were both given; {FORMS}")));
+                return Err(GraphqlError::Validation(format!(
+                    "input and upsertDataSubjectConsentsInput were both given; {FORMS}"
+                )));
             }
             (Some(object), None) | (None, Some(object)) => Some(object),
             (None, None) => None,
@@ -95,25 +138,38 @@ impl ConsentUpsert {
 
         let field = |name: &str| -> Option<&Value> {
             match object {
-                Some(Value::Object(fields)) => fields.get(name).filter(|value| !matches!(value, Value::Null)),
+                Some(Value::Object(fields)) => fields
+                    .get(name)
+                    .filter(|value| !matches!(value, Value::Null)),
                 Some(_) => None,
                 None => arguments.get(name),
             }
         };
         if object.is_some() && has_flat {
-            return Err(GraphqlError::Validation(format!("both argument forms were used; {FORMS}")));
+            return Err(GraphqlError::Validation(format!(
+                "both argument forms were used; {FORMS}"
+            )));
         }
 
         let data_controller_id = parse_uuid("dataControllerId", field("dataControllerId"))?
-            .ok_or_else(|| GraphqlError::Validation(format!("dataControllerId is required; {FORMS}")))?;
+            .ok_or_else(|| {
+                GraphqlError::Validation(format!("dataControllerId is required; {FORMS}"))
+            })?;
         let data_subject_id = parse_uuid("dataSubjectId", field("dataSubjectId"))?;
         let purposes = field("purposes")
             .ok_or_else(|| GraphqlError::Validation(format!("purposes is required; {FORMS}")))?
             .clone()
             .into_json()
-            .map_err(|error| GraphqlError::Validation(format!("purposes is not valid JSON: {error}")))?;
-        let purposes = parse_purposes(&purposes).map_err(|error| GraphqlError::Validation(error.to_string()))?;
-        Ok(ConsentUpsert { data_controller_id, data_subject_id, purposes })
+            .map_err(|error| {
+                GraphqlError::Validation(format!("purposes is not valid JSON: {error}"))
+            })?;
+        let purposes = parse_purposes(&purposes)
+            .map_err(|error| GraphqlError::Validation(error.to_string()))?;
+        Ok(ConsentUpsert {
+            data_controller_id,
+            data_subject_id,
+            purposes,
+        })
     }
 }
 
@@ -123,13 +179,19 @@ fn parse_uuid(name: &str, value: Option<&Value>) -> Result<Option<Uuid>, Graphql
         Some(Value::String(text)) => Uuid::parse_str(text)
             .map(Some)
             .map_err(|_| GraphqlError::Validation(format!("{name} must be a uuid, got {text:?}"))),
-        Some(other) => Err(GraphqlError::Validation(format!("{name} must be a uuid string, got {other}"))),
+        Some(other) => Err(GraphqlError::Validation(format!(
+            "{name} must be a uuid string, got {other}"
+        ))),
     }
 }
 
 /// Writes every purpose's value in one transaction, appends each to the
 /// consent history, and returns the action's output with a signed consent cookie.
-async fn upsert_consents(runtime: &Arc<Runtime>, session: &Session, request: ConsentUpsert) -> Result<Value, GraphqlError> {
+async fn upsert_consents(
+    runtime: &Arc<Runtime>,
+    session: &Session,
+    request: ConsentUpsert,
+) -> Result<Value, GraphqlError> {
     let controller = request.data_controller_id.to_string();
     let now = ombud_store::now_timestamp();
     let mut tx = runtime.store.begin_write().await?;
@@ -137,7 +199,13 @@ async fn upsert_consents(runtime: &Arc<Runtime>, session: &Session, request: Con
     // The same answer for a missing controller and one the user may not write,
     // so that controller ids cannot be probed.
     let allowed = match session.role {
-        Role::Admin => tx.fetch_optional("SELECT 1 FROM data_controllers WHERE id = $1", &[controller.as_str().into()]).await?,
+        Role::Admin => {
+            tx.fetch_optional(
+                "SELECT 1 FROM data_controllers WHERE id = $1",
+                &[controller.as_str().into()],
+            )
+            .await?
+        }
         _ => {
             let user = session.user_id.map(|id| id.to_string());
             tx.fetch_optional(
@@ -216,7 +284,9 @@ async fn upsert_consents(runtime: &Arc<Runtime>, session: &Session, request: Con
                 &[subject.as_str().into(), purpose.as_str().into()],
             )
             .await?;
-        let previous = previous.map(|row| row.required_text(0).map(str::to_owned)).transpose()?;
+        let previous = previous
+            .map(|row| row.required_text(0).map(str::to_owned))
+            .transpose()?;
         tx.execute(
             "INSERT INTO data_subject_consent_form_values \
              (id, data_subject_id, data_controller_processing_purpose_id, value, created_at, updated_at) \
@@ -232,7 +302,17 @@ async fn upsert_consents(runtime: &Arc<Runtime>, session: &Session, request: Con
             ],
         )
         .await?;
-        append_consent_event(&mut tx, &subject, &purpose, value, previous.as_deref(), UPSERT_CONSENTS, session, &now).await?;
+        append_consent_event(
+            &mut tx,
+            &subject,
+            &purpose,
+            value,
+            previous.as_deref(),
+            UPSERT_CONSENTS,
+            session,
+            &now,
+        )
+        .await?;
     }
     tx.commit().await?;
 
@@ -260,4 +340,3 @@ async fn upsert_consents(runtime: &Arc<Runtime>, session: &Session, request: Con
     });
     Value::from_json(output).map_err(|error| GraphqlError::NotSupported(error.to_string()))
 }
-

@@ -11,7 +11,9 @@ use crate::mutation::RowValues;
 use crate::session::Session;
 
 fn value_of<'r>(row: &'r RowValues, field: &str) -> Option<&'r SqlValue> {
-    row.iter().find(|(column, _)| column.field == field).map(|(_, value)| value)
+    row.iter()
+        .find(|(column, _)| column.field == field)
+        .map(|(_, value)| value)
 }
 
 fn text_of<'r>(row: &'r RowValues, field: &str) -> Option<&'r str> {
@@ -21,17 +23,26 @@ fn text_of<'r>(row: &'r RowValues, field: &str) -> Option<&'r str> {
     }
 }
 
-fn set(table: &'static Table, row: &mut RowValues, field: &str, value: SqlValue) -> Result<(), GraphqlError> {
-    let column = table
-        .column(field)
-        .ok_or_else(|| GraphqlError::NotSupported(format!("{} has no column {field}", table.sql)))?;
+fn set(
+    table: &'static Table,
+    row: &mut RowValues,
+    field: &str,
+    value: SqlValue,
+) -> Result<(), GraphqlError> {
+    let column = table.column(field).ok_or_else(|| {
+        GraphqlError::NotSupported(format!("{} has no column {field}", table.sql))
+    })?;
     row.retain(|(existing, _)| existing.field != field);
     row.push((column, value));
     Ok(())
 }
 
 fn require(row: &RowValues, table: &Table, fields: &[&str]) -> Result<(), GraphqlError> {
-    let missing: Vec<&str> = fields.iter().copied().filter(|field| value_of(row, field).is_none()).collect();
+    let missing: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|field| value_of(row, field).is_none())
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -58,16 +69,31 @@ pub(crate) async fn prepare_insert(
         set(table, row, "updatedAt", SqlValue::Text(now.to_owned()))?;
     }
     if table.column("did").is_some() {
-        set(table, row, "did", SqlValue::Text(ombud_privacy::did_for(&id)))?;
+        set(
+            table,
+            row,
+            "did",
+            SqlValue::Text(ombud_privacy::did_for(&id)),
+        )?;
     }
 
     match table.sql {
         "data_controllers" => require(row, table, &["title"])?,
         "data_controller_users" => require(row, table, &["dataControllerId", "userId", "role"])?,
         "data_subjects" => require(row, table, &["dataControllerId"])?,
-        "data_controller_processing_purposes" => require(row, table, &["dataControllerId", "title"])?,
+        "data_controller_processing_purposes" => {
+            require(row, table, &["dataControllerId", "title"])?
+        }
         "data_subject_consent_form_values" => {
-            require(row, table, &["dataSubjectId", "dataControllerProcessingPurposeId", "value"])?;
+            require(
+                row,
+                table,
+                &[
+                    "dataSubjectId",
+                    "dataControllerProcessingPurposeId",
+                    "value",
+                ],
+            )?;
             check_purpose_matches_subject(tx, row).await?;
         }
         "data_subject_rights_requests" => {
@@ -82,10 +108,14 @@ pub(crate) async fn prepare_insert(
 /// A consent value may only name a purpose of the subject's own controller.
 /// A missing subject or purpose gets the same error as a mismatch, so ids of
 /// other controllers cannot be probed.
-async fn check_purpose_matches_subject(tx: &mut WriteTx, row: &RowValues) -> Result<(), GraphqlError> {
-    let (Some(subject), Some(purpose)) =
-        (text_of(row, "dataSubjectId"), text_of(row, "dataControllerProcessingPurposeId"))
-    else {
+async fn check_purpose_matches_subject(
+    tx: &mut WriteTx,
+    row: &RowValues,
+) -> Result<(), GraphqlError> {
+    let (Some(subject), Some(purpose)) = (
+        text_of(row, "dataSubjectId"),
+        text_of(row, "dataControllerProcessingPurposeId"),
+    ) else {
         return Err(GraphqlError::check_failed());
     };
     let same_controller = tx
@@ -108,9 +138,14 @@ async fn prepare_rights_request(
     row: &mut RowValues,
     now: &str,
 ) -> Result<(), GraphqlError> {
-    let subject = text_of(row, "dataSubjectId").ok_or_else(GraphqlError::check_failed)?.to_owned();
+    let subject = text_of(row, "dataSubjectId")
+        .ok_or_else(GraphqlError::check_failed)?
+        .to_owned();
     let controller = tx
-        .fetch_optional("SELECT data_controller_id FROM data_subjects WHERE id = $1", &[subject.into()])
+        .fetch_optional(
+            "SELECT data_controller_id FROM data_subjects WHERE id = $1",
+            &[subject.into()],
+        )
         .await?
         .ok_or_else(GraphqlError::check_failed)?;
     let controller = controller.required_text(0)?.to_owned();
@@ -120,7 +155,8 @@ async fn prepare_rights_request(
         set(table, row, "status", "submitted".into())?;
     }
     let jurisdiction = match text_of(row, "jurisdiction") {
-        Some(text) => ombud_privacy::Jurisdiction::parse(text).map_err(|error| GraphqlError::Validation(error.to_string()))?,
+        Some(text) => ombud_privacy::Jurisdiction::parse(text)
+            .map_err(|error| GraphqlError::Validation(error.to_string()))?,
         None => ombud_privacy::Jurisdiction::Gdpr,
     };
     set(table, row, "jurisdiction", jurisdiction.as_str().into())?;
@@ -128,7 +164,12 @@ async fn prepare_rights_request(
     let received = ombud_store::parse_timestamp(now).unwrap_or_else(Utc::now);
     let due = ombud_privacy::response_due_at(received, jurisdiction);
     set(table, row, "receivedAt", SqlValue::Text(now.to_owned()))?;
-    set(table, row, "dueAt", SqlValue::Text(ombud_store::format_timestamp(due)))?;
+    set(
+        table,
+        row,
+        "dueAt",
+        SqlValue::Text(ombud_store::format_timestamp(due)),
+    )?;
     Ok(())
 }
 
@@ -170,7 +211,10 @@ pub(crate) async fn before_update(
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
-    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Text(id.to_string())).collect();
+    let params: Vec<SqlValue> = ids
+        .iter()
+        .map(|id| SqlValue::Text(id.to_string()))
+        .collect();
     let sql = format!(
         "SELECT id, data_subject_id, data_controller_processing_purpose_id, value \
          FROM data_subject_consent_form_values WHERE id IN ({})",
@@ -201,14 +245,26 @@ pub(crate) async fn after_update(
     }
     for before in previous {
         let current = tx
-            .fetch_optional("SELECT value FROM data_subject_consent_form_values WHERE id = $1", &[before.id.as_str().into()])
+            .fetch_optional(
+                "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
+                &[before.id.as_str().into()],
+            )
             .await?;
         let Some(current) = current else {
             continue;
         };
         let value = current.required_text(0)?.to_owned();
-        append_consent_event(tx, &before.subject, &before.purpose, &value, Some(&before.value), "graphql", session, now)
-            .await?;
+        append_consent_event(
+            tx,
+            &before.subject,
+            &before.purpose,
+            &value,
+            Some(&before.value),
+            "graphql",
+            session,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -11,12 +11,23 @@ pub enum BoolExp {
     And(Vec<BoolExp>),
     Or(Vec<BoolExp>),
     Not(Box<BoolExp>),
-    Compare { field: &'static str, op: CompareOp, value: Operand },
-    IsNull { field: &'static str, is_null: bool },
+    Compare {
+        field: &'static str,
+        op: CompareOp,
+        value: Operand,
+    },
+    IsNull {
+        field: &'static str,
+        is_null: bool,
+    },
     /// Some row reachable through the relationship `field` satisfies `predicate`.
     /// `check_target` also requires the role's select permission on the target
     /// table; client filters set it, permission rules do not.
-    Relationship { field: &'static str, predicate: Box<BoolExp>, check_target: bool },
+    Relationship {
+        field: &'static str,
+        predicate: Box<BoolExp>,
+        check_target: bool,
+    },
 }
 
 impl BoolExp {
@@ -161,5 +172,8 @@ pub enum FieldSelection {
     Column(&'static str),
     Typename(&'static str),
     /// An object or array relationship, selected with its own query.
-    Relationship { field: &'static str, select: Box<Select> },
+    Relationship {
+        field: &'static str,
+        select: Box<Select>,
+    },
 }

@@ -15,9 +15,9 @@ pub mod sql;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
+use async_graphql::Variables;
 use async_graphql::dynamic::Schema;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
-use async_graphql::Variables;
 use ombud_privacy::ConsentCookieSigner;
 use ombud_store::Store;
 use serde::Deserialize;
@@ -51,12 +51,25 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Store, consent_signer: Arc<ConsentCookieSigner>, limits: SchemaLimits) -> Result<Engine, GraphqlError> {
-        let runtime = Arc::new(Runtime { catalog: &CATALOG, store, consent_signer });
+    pub fn new(
+        store: Store,
+        consent_signer: Arc<ConsentCookieSigner>,
+        limits: SchemaLimits,
+    ) -> Result<Engine, GraphqlError> {
+        let runtime = Arc::new(Runtime {
+            catalog: &CATALOG,
+            store,
+            consent_signer,
+        });
         let mut schemas = BTreeMap::new();
         for role in Role::ALL {
-            let schema = schema::build_schema(&CATALOG, role, runtime.clone(), limits)
-                .map_err(|error| GraphqlError::NotSupported(format!("cannot build the {} schema: {error}", role.as_str())))?;
+            let schema =
+                schema::build_schema(&CATALOG, role, runtime.clone(), limits).map_err(|error| {
+                    GraphqlError::NotSupported(format!(
+                        "cannot build the {} schema: {error}",
+                        role.as_str()
+                    ))
+                })?;
             schemas.insert(role, schema);
         }
         Ok(Engine { schemas })
@@ -70,12 +83,20 @@ impl Engine {
     /// Executes one request and returns the response body. Errors always carry `extensions.code`.
     pub async fn execute(&self, session: Session, request: GraphqlRequest) -> serde_json::Value {
         let Some(schema) = self.schemas.get(&session.role) else {
-            return error_body("access-denied", &format!("the role {} has no schema", session.role.as_str()));
+            return error_body(
+                "access-denied",
+                &format!("the role {} has no schema", session.role.as_str()),
+            );
         };
 
         let document = match async_graphql::parser::parse_query(&request.query) {
             Ok(document) => document,
-            Err(error) => return error_body("validation-failed", &parse_error_message(&request.query, &error.to_string())),
+            Err(error) => {
+                return error_body(
+                    "validation-failed",
+                    &parse_error_message(&request.query, &error.to_string()),
+                );
+            }
         };
 
         let mut variables = match request.variables {
@@ -93,7 +114,8 @@ impl Engine {
         }
 
         let response = schema.execute(graphql_request).await;
-        let mut body = serde_json::to_value(&response).unwrap_or_else(|_| error_body("unexpected", "cannot encode the response"));
+        let mut body = serde_json::to_value(&response)
+            .unwrap_or_else(|_| error_body("unexpected", "cannot encode the response"));
         add_missing_codes(&mut body);
         body
     }
@@ -108,7 +130,10 @@ pub fn error_body(code: &str, message: &str) -> serde_json::Value {
 
 /// Parse and validation errors from async-graphql carry no code; Hasura calls them `validation-failed`.
 fn add_missing_codes(body: &mut serde_json::Value) {
-    let Some(errors) = body.get_mut("errors").and_then(serde_json::Value::as_array_mut) else {
+    let Some(errors) = body
+        .get_mut("errors")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
         return;
     };
     for error in errors {
@@ -119,7 +144,9 @@ fn add_missing_codes(body: &mut serde_json::Value) {
             .entry("extensions")
             .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
         if let Some(extensions) = extensions.as_object_mut() {
-            extensions.entry("code").or_insert_with(|| "validation-failed".into());
+            extensions
+                .entry("code")
+                .or_insert_with(|| "validation-failed".into());
         }
     }
 }
@@ -134,7 +161,9 @@ fn fill_absent_variables(
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), _) => Some(operation),
         (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations.values().next(),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
         _ => None,
     };
     let Some(operation) = operation else {
@@ -143,7 +172,10 @@ fn fill_absent_variables(
     for definition in &operation.node.variable_definitions {
         let definition = &definition.node;
         let name = definition.name.node.as_str();
-        if definition.default_value.is_none() && definition.var_type.node.nullable && !variables.contains_key(name) {
+        if definition.default_value.is_none()
+            && definition.var_type.node.nullable
+            && !variables.contains_key(name)
+        {
             variables.insert(name.to_owned(), serde_json::Value::Null);
         }
     }
@@ -158,11 +190,17 @@ fn parse_error_message(query: &str, parser_message: &str) -> String {
             return None;
         }
         let rest = &query[index + 1..];
-        let name_length = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let name_length = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
         let after = &rest[name_length..];
-        let is_access = name_length > 0 && after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        let is_access = name_length > 0
+            && after.starts_with('.')
+            && after[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
         is_access.then(|| {
-            let field_length = after[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len() - 1);
+            let field_length = after[1..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len() - 1);
             format!("${}.{}", &rest[..name_length], &after[1..1 + field_length])
         })
     });
@@ -186,9 +224,18 @@ mod tests {
         let query = "mutation M($input: UpsertDataSubjectConsentsInput!) { upsertDataSubjectConsents(dataControllerId: $input.dataControllerId) { status } }";
         let error = async_graphql::parser::parse_query(query).unwrap_err();
         let message = parse_error_message(query, &error.to_string());
-        assert!(message.starts_with("$input.dataControllerId is not valid GraphQL"), "{message}");
-        assert!(message.contains("upsertDataSubjectConsents(input: $input)"), "{message}");
-        assert!(message.contains("dataControllerId: $dataControllerId"), "{message}");
+        assert!(
+            message.starts_with("$input.dataControllerId is not valid GraphQL"),
+            "{message}"
+        );
+        assert!(
+            message.contains("upsertDataSubjectConsents(input: $input)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("dataControllerId: $dataControllerId"),
+            "{message}"
+        );
     }
 
     #[test]

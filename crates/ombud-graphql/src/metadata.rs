@@ -65,7 +65,9 @@ impl Vocabulary {
             Vocabulary::RequestType => privacy::RequestType::parse(text).map(|v| v.as_str()),
             Vocabulary::RequestStatus => privacy::RequestStatus::parse(text).map(|v| v.as_str()),
             Vocabulary::LegalBasis => privacy::LegalBasis::parse(text).map(|v| v.as_str()),
-            Vocabulary::PurposeCategory => privacy::PurposeCategory::parse(text).map(|v| v.as_str()),
+            Vocabulary::PurposeCategory => {
+                privacy::PurposeCategory::parse(text).map(|v| v.as_str())
+            }
             Vocabulary::ConsentMode => privacy::ConsentMode::parse(text).map(|v| v.as_str()),
             Vocabulary::MembershipRole => privacy::MembershipRole::parse(text).map(|v| v.as_str()),
             Vocabulary::Jurisdiction => privacy::Jurisdiction::parse(text).map(|v| v.as_str()),
@@ -73,7 +75,9 @@ impl Vocabulary {
                 return match text {
                     "true" => Ok("true"),
                     "false" => Ok("false"),
-                    _ => Err(format!("{text:?} is not a consent value; send \"true\" or \"false\"")),
+                    _ => Err(format!(
+                        "{text:?} is not a consent value; send \"true\" or \"false\""
+                    )),
                 };
             }
         };
@@ -169,7 +173,9 @@ impl Table {
     }
 
     pub fn relationship(&self, field: &str) -> Option<&Relationship> {
-        self.relationships.iter().find(|relationship| relationship.field == field)
+        self.relationships
+            .iter()
+            .find(|relationship| relationship.field == field)
     }
 
     pub fn permissions(&self, role: Role) -> Option<&Permissions> {
@@ -235,23 +241,63 @@ impl Catalog {
 }
 
 const fn column(sql: &'static str, field: &'static str, scalar: ScalarType) -> Column {
-    Column { sql, field, scalar, nullable: false, vocabulary: None }
+    Column {
+        sql,
+        field,
+        scalar,
+        nullable: false,
+        vocabulary: None,
+    }
 }
 
 const fn nullable(sql: &'static str, field: &'static str, scalar: ScalarType) -> Column {
-    Column { sql, field, scalar, nullable: true, vocabulary: None }
+    Column {
+        sql,
+        field,
+        scalar,
+        nullable: true,
+        vocabulary: None,
+    }
 }
 
 const fn vocabulary(sql: &'static str, field: &'static str, vocabulary: Vocabulary) -> Column {
-    Column { sql, field, scalar: ScalarType::String, nullable: false, vocabulary: Some(vocabulary) }
+    Column {
+        sql,
+        field,
+        scalar: ScalarType::String,
+        nullable: false,
+        vocabulary: Some(vocabulary),
+    }
 }
 
-const fn object(field: &'static str, target: &'static str, local: &'static str, remote: &'static str) -> Relationship {
-    Relationship { field, kind: RelationshipKind::Object, target, local_column: local, remote_column: remote }
+const fn object(
+    field: &'static str,
+    target: &'static str,
+    local: &'static str,
+    remote: &'static str,
+) -> Relationship {
+    Relationship {
+        field,
+        kind: RelationshipKind::Object,
+        target,
+        local_column: local,
+        remote_column: remote,
+    }
 }
 
-const fn array(field: &'static str, target: &'static str, local: &'static str, remote: &'static str) -> Relationship {
-    Relationship { field, kind: RelationshipKind::Array, target, local_column: local, remote_column: remote }
+const fn array(
+    field: &'static str,
+    target: &'static str,
+    local: &'static str,
+    remote: &'static str,
+) -> Relationship {
+    Relationship {
+        field,
+        kind: RelationshipKind::Array,
+        target,
+        local_column: local,
+        remote_column: remote,
+    }
 }
 
 fn timestamps() -> [Column; 2] {
@@ -266,7 +312,11 @@ fn timestamps() -> [Column; 2] {
 const USER_ID: &str = "x-hasura-user-id";
 
 fn session_equals(field: &'static str, variable: &'static str) -> BoolExp {
-    BoolExp::Compare { field, op: CompareOp::Eq, value: Operand::Session(variable) }
+    BoolExp::Compare {
+        field,
+        op: CompareOp::Eq,
+        value: Operand::Session(variable),
+    }
 }
 
 /// The session user holds one of `roles` in the controller this row belongs to;
@@ -280,7 +330,11 @@ fn member_with(path: &[&'static str], roles: &[&'static str]) -> BoolExp {
             value: Operand::List(roles.iter().map(|role| (*role).into()).collect()),
         },
     ]);
-    membership = BoolExp::Relationship { field: "users", predicate: Box::new(membership), check_target: false };
+    membership = BoolExp::Relationship {
+        field: "users",
+        predicate: Box::new(membership),
+        check_target: false,
+    };
     for relationship in path.iter().rev() {
         membership = BoolExp::Relationship {
             field: relationship,
@@ -299,12 +353,24 @@ const PRIVACY_WRITERS: &[&str] = &["owner", "admin", "privacy_officer"];
 const CONTROLLER_ADMINS: &[&str] = &["owner", "admin"];
 
 fn all_fields(columns: &[Column], except: &[&str]) -> Vec<&'static str> {
-    columns.iter().map(|c| c.field).filter(|field| !except.contains(field)).collect()
+    columns
+        .iter()
+        .map(|c| c.field)
+        .filter(|field| !except.contains(field))
+        .collect()
 }
 
-fn admin_permissions(columns: &[Column], hidden: &[&str], insertable: &[&'static str], updatable: &[&'static str]) -> Permissions {
+fn admin_permissions(
+    columns: &[Column],
+    hidden: &[&str],
+    insertable: &[&'static str],
+    updatable: &[&'static str],
+) -> Permissions {
     Permissions {
-        select: Some(SelectPermission { filter: BoolExp::True, columns: all_fields(columns, hidden) }),
+        select: Some(SelectPermission {
+            filter: BoolExp::True,
+            columns: all_fields(columns, hidden),
+        }),
         insert: (!insertable.is_empty()).then(|| InsertPermission {
             check: BoolExp::True,
             columns: insertable.to_vec(),
@@ -315,7 +381,9 @@ fn admin_permissions(columns: &[Column], hidden: &[&str], insertable: &[&'static
             check: BoolExp::True,
             columns: updatable.to_vec(),
         }),
-        delete: Some(DeletePermission { filter: BoolExp::True }),
+        delete: Some(DeletePermission {
+            filter: BoolExp::True,
+        }),
     }
 }
 
@@ -329,7 +397,10 @@ fn controller_data_permissions(
 ) -> Permissions {
     let writers = member_with(path, PRIVACY_WRITERS);
     Permissions {
-        select: Some(SelectPermission { filter: member_with(path, readers), columns: all_fields(columns, &[]) }),
+        select: Some(SelectPermission {
+            filter: member_with(path, readers),
+            columns: all_fields(columns, &[]),
+        }),
         insert: (!insertable.is_empty()).then(|| InsertPermission {
             check: writers.clone(),
             columns: insertable.to_vec(),
@@ -363,7 +434,10 @@ pub fn catalog() -> Catalog {
         singular: "user",
         plural: "users",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&users_columns, &[], &[], &["displayName", "disabled"])),
+            (
+                Role::Admin,
+                admin_permissions(&users_columns, &[], &[], &["displayName", "disabled"]),
+            ),
             (
                 Role::Me,
                 Permissions {
@@ -382,7 +456,12 @@ pub fn catalog() -> Catalog {
         ]),
         columns: users_columns,
         relationships: vec![
-            array("personalAccessTokens", "personal_access_tokens", "id", "user_id"),
+            array(
+                "personalAccessTokens",
+                "personal_access_tokens",
+                "id",
+                "user_id",
+            ),
             array("memberships", "data_controller_users", "id", "user_id"),
         ],
     };
@@ -402,7 +481,10 @@ pub fn catalog() -> Catalog {
         singular: "personalAccessToken",
         plural: "personalAccessTokens",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&pat_columns, &[], &[], &["revokedAt"])),
+            (
+                Role::Admin,
+                admin_permissions(&pat_columns, &[], &[], &["revokedAt"]),
+            ),
             (
                 Role::Me,
                 Permissions {
@@ -415,7 +497,9 @@ pub fn catalog() -> Catalog {
                         check: session_equals("userId", USER_ID),
                         columns: vec!["name", "revokedAt"],
                     }),
-                    delete: Some(DeletePermission { filter: session_equals("userId", USER_ID) }),
+                    delete: Some(DeletePermission {
+                        filter: session_equals("userId", USER_ID),
+                    }),
                     ..Permissions::default()
                 },
             ),
@@ -436,13 +520,28 @@ pub fn catalog() -> Catalog {
         timestamps()[0],
         timestamps()[1],
     ];
-    let controller_editable = ["title", "description", "industry", "website", "dpoEmail", "branding"];
+    let controller_editable = [
+        "title",
+        "description",
+        "industry",
+        "website",
+        "dpoEmail",
+        "branding",
+    ];
     let data_controllers = Table {
         sql: "data_controllers",
         singular: "dataController",
         plural: "dataControllers",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&controller_columns, &[], &controller_editable, &controller_editable)),
+            (
+                Role::Admin,
+                admin_permissions(
+                    &controller_columns,
+                    &[],
+                    &controller_editable,
+                    &controller_editable,
+                ),
+            ),
             (
                 Role::User,
                 Permissions {
@@ -463,8 +562,18 @@ pub fn catalog() -> Catalog {
         relationships: vec![
             array("users", "data_controller_users", "id", "data_controller_id"),
             array("dataSubjects", "data_subjects", "id", "data_controller_id"),
-            array("processingPurposes", "data_controller_processing_purposes", "id", "data_controller_id"),
-            array("rightsRequests", "data_subject_rights_requests", "id", "data_controller_id"),
+            array(
+                "processingPurposes",
+                "data_controller_processing_purposes",
+                "id",
+                "data_controller_id",
+            ),
+            array(
+                "rightsRequests",
+                "data_subject_rights_requests",
+                "id",
+                "data_controller_id",
+            ),
         ],
     };
 
@@ -483,7 +592,12 @@ pub fn catalog() -> Catalog {
         permissions: BTreeMap::from([
             (
                 Role::Admin,
-                admin_permissions(&membership_columns, &[], &["dataControllerId", "userId", "role"], &["role"]),
+                admin_permissions(
+                    &membership_columns,
+                    &[],
+                    &["dataControllerId", "userId", "role"],
+                    &["role"],
+                ),
             ),
             (
                 Role::User,
@@ -498,7 +612,12 @@ pub fn catalog() -> Catalog {
         ]),
         columns: membership_columns,
         relationships: vec![
-            object("dataController", "data_controllers", "data_controller_id", "id"),
+            object(
+                "dataController",
+                "data_controllers",
+                "data_controller_id",
+                "id",
+            ),
             object("user", "users", "user_id", "id"),
         ],
     };
@@ -520,7 +639,15 @@ pub fn catalog() -> Catalog {
         singular: "dataSubject",
         plural: "dataSubjects",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&subject_columns, &[], &subject_insertable, &subject_updatable)),
+            (
+                Role::Admin,
+                admin_permissions(
+                    &subject_columns,
+                    &[],
+                    &subject_insertable,
+                    &subject_updatable,
+                ),
+            ),
             (
                 Role::User,
                 controller_data_permissions(
@@ -534,9 +661,24 @@ pub fn catalog() -> Catalog {
         ]),
         columns: subject_columns,
         relationships: vec![
-            object("dataController", "data_controllers", "data_controller_id", "id"),
-            array("consentFormValues", "data_subject_consent_form_values", "id", "data_subject_id"),
-            array("rightsRequests", "data_subject_rights_requests", "id", "data_subject_id"),
+            object(
+                "dataController",
+                "data_controllers",
+                "data_controller_id",
+                "id",
+            ),
+            array(
+                "consentFormValues",
+                "data_subject_consent_form_values",
+                "id",
+                "data_subject_id",
+            ),
+            array(
+                "rightsRequests",
+                "data_subject_rights_requests",
+                "id",
+                "data_subject_id",
+            ),
         ],
     };
 
@@ -553,8 +695,15 @@ pub fn catalog() -> Catalog {
         timestamps()[0],
         timestamps()[1],
     ];
-    let purpose_updatable =
-        ["title", "description", "category", "legalBasis", "consentMode", "essential", "gpcApplies"];
+    let purpose_updatable = [
+        "title",
+        "description",
+        "category",
+        "legalBasis",
+        "consentMode",
+        "essential",
+        "gpcApplies",
+    ];
     let mut purpose_insertable = vec!["dataControllerId"];
     purpose_insertable.extend(purpose_updatable);
     let data_controller_processing_purposes = Table {
@@ -562,7 +711,15 @@ pub fn catalog() -> Catalog {
         singular: "dataControllerProcessingPurpose",
         plural: "dataControllerProcessingPurposes",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&purpose_columns, &[], &purpose_insertable, &purpose_updatable)),
+            (
+                Role::Admin,
+                admin_permissions(
+                    &purpose_columns,
+                    &[],
+                    &purpose_insertable,
+                    &purpose_updatable,
+                ),
+            ),
             (
                 Role::User,
                 controller_data_permissions(
@@ -576,26 +733,47 @@ pub fn catalog() -> Catalog {
         ]),
         columns: purpose_columns,
         relationships: vec![
-            object("dataController", "data_controllers", "data_controller_id", "id"),
-            array("consentFormValues", "data_subject_consent_form_values", "id", "data_controller_processing_purpose_id"),
+            object(
+                "dataController",
+                "data_controllers",
+                "data_controller_id",
+                "id",
+            ),
+            array(
+                "consentFormValues",
+                "data_subject_consent_form_values",
+                "id",
+                "data_controller_processing_purpose_id",
+            ),
         ],
     };
 
     let consent_columns = vec![
         column("id", "id", Uuid),
         column("data_subject_id", "dataSubjectId", Uuid),
-        column("data_controller_processing_purpose_id", "dataControllerProcessingPurposeId", Uuid),
+        column(
+            "data_controller_processing_purpose_id",
+            "dataControllerProcessingPurposeId",
+            Uuid,
+        ),
         vocabulary("value", "value", Vocabulary::ConsentValue),
         timestamps()[0],
         timestamps()[1],
     ];
-    let consent_insertable = ["dataSubjectId", "dataControllerProcessingPurposeId", "value"];
+    let consent_insertable = [
+        "dataSubjectId",
+        "dataControllerProcessingPurposeId",
+        "value",
+    ];
     let data_subject_consent_form_values = Table {
         sql: "data_subject_consent_form_values",
         singular: "dataSubjectConsentFormValue",
         plural: "dataSubjectConsentFormValues",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&consent_columns, &[], &consent_insertable, &["value"])),
+            (
+                Role::Admin,
+                admin_permissions(&consent_columns, &[], &consent_insertable, &["value"]),
+            ),
             (
                 Role::User,
                 controller_data_permissions(
@@ -633,14 +811,28 @@ pub fn catalog() -> Catalog {
         timestamps()[0],
         timestamps()[1],
     ];
-    let request_insertable = ["dataSubjectId", "requestType", "status", "verified", "jurisdiction"];
+    let request_insertable = [
+        "dataSubjectId",
+        "requestType",
+        "status",
+        "verified",
+        "jurisdiction",
+    ];
     let request_updatable = ["status", "verified", "completedAt"];
     let data_subject_rights_requests = Table {
         sql: "data_subject_rights_requests",
         singular: "dataSubjectRightsRequest",
         plural: "dataSubjectRightsRequests",
         permissions: BTreeMap::from([
-            (Role::Admin, admin_permissions(&request_columns, &[], &request_insertable, &request_updatable)),
+            (
+                Role::Admin,
+                admin_permissions(
+                    &request_columns,
+                    &[],
+                    &request_insertable,
+                    &request_updatable,
+                ),
+            ),
             (
                 Role::User,
                 controller_data_permissions(
@@ -654,7 +846,12 @@ pub fn catalog() -> Catalog {
         ]),
         columns: request_columns,
         relationships: vec![
-            object("dataController", "data_controllers", "data_controller_id", "id"),
+            object(
+                "dataController",
+                "data_controllers",
+                "data_controller_id",
+                "id",
+            ),
             object("dataSubject", "data_subjects", "data_subject_id", "id"),
         ],
     };

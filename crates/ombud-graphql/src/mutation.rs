@@ -14,8 +14,8 @@ use crate::error::GraphqlError;
 use crate::hooks;
 use crate::ir::{BoolExp, CompareOp, Operand, Select};
 use crate::metadata::{Column, Preset, Table};
-use crate::parse::{scalar_value, Arguments};
-use crate::runtime::{parse_json, Runtime};
+use crate::parse::{Arguments, scalar_value};
+use crate::runtime::{Runtime, parse_json};
 use crate::session::Session;
 use crate::sql::SqlRenderer;
 
@@ -31,7 +31,10 @@ pub enum MutationKind {
 
 impl MutationKind {
     fn returns_one_row(self) -> bool {
-        matches!(self, MutationKind::InsertOne | MutationKind::UpdateOne | MutationKind::DeleteOne)
+        matches!(
+            self,
+            MutationKind::InsertOne | MutationKind::UpdateOne | MutationKind::DeleteOne
+        )
     }
 }
 
@@ -64,7 +67,8 @@ pub(crate) async fn resolve<'c>(
 ) -> async_graphql::Result<Option<FieldValue<'c>>> {
     let runtime = Runtime::from_context(ctx)?;
     let session = ctx.ctx.data::<Session>()?;
-    let (change, output) = plan(runtime, session, ctx, table, kind).map_err(GraphqlError::into_graphql)?;
+    let (change, output) =
+        plan(runtime, session, ctx, table, kind).map_err(GraphqlError::into_graphql)?;
     let value = execute(runtime, session, table, change, output)
         .await
         .map_err(GraphqlError::into_graphql)?;
@@ -80,43 +84,54 @@ fn plan(
 ) -> Result<(Change, Output), GraphqlError> {
     let parser = runtime.parser(session);
     let table = parser.table(table_name)?;
-    let permissions = table
-        .permissions(session.role)
-        .ok_or_else(|| GraphqlError::Validation(format!("{table_name} is not writable by this role")))?;
+    let permissions = table.permissions(session.role).ok_or_else(|| {
+        GraphqlError::Validation(format!("{table_name} is not writable by this role"))
+    })?;
     let field = ctx.ctx.field();
     let arguments = Arguments::from_field(&field)?;
 
     let by_pk = |name: &str| -> Result<BoolExp, GraphqlError> {
-        let id_column = table
-            .column(table.primary_key())
-            .ok_or_else(|| GraphqlError::NotSupported(format!("{table_name} has no primary key")))?;
+        let id_column = table.column(table.primary_key()).ok_or_else(|| {
+            GraphqlError::NotSupported(format!("{table_name} has no primary key"))
+        })?;
         let id_value = match name {
             "pkColumns" => match arguments.get("pkColumns") {
                 Some(Value::Object(columns)) => columns.get("id").cloned().unwrap_or(Value::Null),
                 _ => {
                     return Err(GraphqlError::Validation(
-                        "pkColumns (or pk_columns) is required, e.g. pkColumns: {id: \"...\"}".to_owned(),
+                        "pkColumns (or pk_columns) is required, e.g. pkColumns: {id: \"...\"}"
+                            .to_owned(),
                     ));
                 }
             },
             _ => arguments.get("id").cloned().unwrap_or(Value::Null),
         };
         let id = scalar_value(id_column, &id_value)?;
-        Ok(BoolExp::Compare { field: id_column.field, op: CompareOp::Eq, value: Operand::Value(id) })
+        Ok(BoolExp::Compare {
+            field: id_column.field,
+            op: CompareOp::Eq,
+            value: Operand::Value(id),
+        })
     };
 
     let change = match kind {
         MutationKind::InsertOne | MutationKind::InsertMany => {
-            let insert = permissions
-                .insert
-                .as_ref()
-                .ok_or_else(|| GraphqlError::Validation(format!("insert on {table_name} is not allowed")))?;
-            let objects: Vec<&Value> = match (kind, arguments.get("object"), arguments.get("objects")) {
-                (MutationKind::InsertOne, Some(object), _) => vec![object],
-                (MutationKind::InsertMany, _, Some(Value::List(objects))) => objects.iter().collect(),
-                (MutationKind::InsertMany, _, Some(object)) => vec![object],
-                _ => return Err(GraphqlError::Validation("the object(s) to insert are missing".to_owned())),
-            };
+            let insert = permissions.insert.as_ref().ok_or_else(|| {
+                GraphqlError::Validation(format!("insert on {table_name} is not allowed"))
+            })?;
+            let objects: Vec<&Value> =
+                match (kind, arguments.get("object"), arguments.get("objects")) {
+                    (MutationKind::InsertOne, Some(object), _) => vec![object],
+                    (MutationKind::InsertMany, _, Some(Value::List(objects))) => {
+                        objects.iter().collect()
+                    }
+                    (MutationKind::InsertMany, _, Some(object)) => vec![object],
+                    _ => {
+                        return Err(GraphqlError::Validation(
+                            "the object(s) to insert are missing".to_owned(),
+                        ));
+                    }
+                };
             let mut rows = Vec::with_capacity(objects.len());
             for object in objects {
                 let mut row = input_row(table, object, &insert.columns, "insert")?;
@@ -124,7 +139,9 @@ fn plan(
                     let column = crate::sql::column_of(table, field)?;
                     let Preset::Session(variable) = preset;
                     let value = session.variable(variable).ok_or_else(|| {
-                        GraphqlError::AccessDenied(format!("the session variable {variable} is missing from the token"))
+                        GraphqlError::AccessDenied(format!(
+                            "the session variable {variable} is missing from the token"
+                        ))
                     })?;
                     row.retain(|(existing, _)| existing.field != column.field);
                     row.push((column, SqlValue::Text(value.to_owned())));
@@ -134,35 +151,50 @@ fn plan(
             Change::Insert(rows)
         }
         MutationKind::UpdateOne | MutationKind::UpdateMany => {
-            let update = permissions
-                .update
-                .as_ref()
-                .ok_or_else(|| GraphqlError::Validation(format!("update on {table_name} is not allowed")))?;
+            let update = permissions.update.as_ref().ok_or_else(|| {
+                GraphqlError::Validation(format!("update on {table_name} is not allowed"))
+            })?;
             let set = match arguments.get("_set") {
                 Some(value) => input_row(table, value, &update.columns, "update")?,
                 None => Vec::new(),
             };
             if set.is_empty() {
-                return Err(GraphqlError::Validation("_set must name at least one column to change".to_owned()));
+                return Err(GraphqlError::Validation(
+                    "_set must name at least one column to change".to_owned(),
+                ));
             }
             let selector = if kind == MutationKind::UpdateOne {
                 by_pk("pkColumns")?
             } else {
-                parser.bool_exp(table, arguments.get("where").unwrap_or(&Value::Object(IndexMap::new())))?
+                parser.bool_exp(
+                    table,
+                    arguments
+                        .get("where")
+                        .unwrap_or(&Value::Object(IndexMap::new())),
+                )?
             };
-            Change::Update { filter: update.filter.clone().and(selector), set }
+            Change::Update {
+                filter: update.filter.clone().and(selector),
+                set,
+            }
         }
         MutationKind::DeleteOne | MutationKind::DeleteMany => {
-            let delete = permissions
-                .delete
-                .as_ref()
-                .ok_or_else(|| GraphqlError::Validation(format!("delete on {table_name} is not allowed")))?;
+            let delete = permissions.delete.as_ref().ok_or_else(|| {
+                GraphqlError::Validation(format!("delete on {table_name} is not allowed"))
+            })?;
             let selector = if kind == MutationKind::DeleteOne {
                 by_pk("id")?
             } else {
-                parser.bool_exp(table, arguments.get("where").unwrap_or(&Value::Object(IndexMap::new())))?
+                parser.bool_exp(
+                    table,
+                    arguments
+                        .get("where")
+                        .unwrap_or(&Value::Object(IndexMap::new())),
+                )?
             };
-            Change::Delete { filter: delete.filter.clone().and(selector) }
+            Change::Delete {
+                filter: delete.filter.clone().and(selector),
+            }
         }
     };
 
@@ -175,7 +207,15 @@ fn plan(
             match child.name() {
                 "affectedRows" | "affected_rows" => parts.push((key, ResponsePart::AffectedRows)),
                 "returning" => {
-                    parts.push((key, ResponsePart::Returning(parser.select(table_name, &child, false, BoolExp::True)?)));
+                    parts.push((
+                        key,
+                        ResponsePart::Returning(parser.select(
+                            table_name,
+                            &child,
+                            false,
+                            BoolExp::True,
+                        )?),
+                    ));
                 }
                 _ => {}
             }
@@ -186,13 +226,23 @@ fn plan(
 }
 
 /// Parses an `_insert_input` or `_set_input` object into column values.
-fn input_row(table: &'static Table, value: &Value, allowed: &[&'static str], action: &str) -> Result<RowValues, GraphqlError> {
+fn input_row(
+    table: &'static Table,
+    value: &Value,
+    allowed: &[&'static str],
+    action: &str,
+) -> Result<RowValues, GraphqlError> {
     let Value::Object(object) = value else {
-        return Err(GraphqlError::Validation(format!("expected an object of columns to {action}")));
+        return Err(GraphqlError::Validation(format!(
+            "expected an object of columns to {action}"
+        )));
     };
     let mut row = Vec::with_capacity(object.len());
     for (name, item) in object {
-        let Some(column) = table.column(name.as_str()).filter(|column| allowed.contains(&column.field)) else {
+        let Some(column) = table
+            .column(name.as_str())
+            .filter(|column| allowed.contains(&column.field))
+        else {
             return Err(GraphqlError::Validation(format!(
                 "field '{name}' not found in type: '{}_{}_input'",
                 table.sql,
@@ -201,7 +251,10 @@ fn input_row(table: &'static Table, value: &Value, allowed: &[&'static str], act
         };
         let value = scalar_value(column, item)?;
         if value == SqlValue::Null && !column.nullable {
-            return Err(GraphqlError::Validation(format!("{} must not be null", column.field)));
+            return Err(GraphqlError::Validation(format!(
+                "{} must not be null",
+                column.field
+            )));
         }
         row.push((column, value));
     }
@@ -216,9 +269,9 @@ async fn execute(
     output: Output,
 ) -> Result<Option<Value>, GraphqlError> {
     let table = runtime.parser(session).table(table_name)?;
-    let permissions = table
-        .permissions(session.role)
-        .ok_or_else(|| GraphqlError::Validation(format!("{table_name} is not writable by this role")))?;
+    let permissions = table.permissions(session.role).ok_or_else(|| {
+        GraphqlError::Validation(format!("{table_name} is not writable by this role"))
+    })?;
     let now = ombud_store::now_timestamp();
     let mut tx = runtime.store.begin_write().await?;
 
@@ -235,7 +288,10 @@ async fn execute(
                 hooks::after_insert(&mut tx, table, &row, session, &now).await?;
                 ids.push(id);
             }
-            let check = permissions.insert.as_ref().map(|insert| insert.check.clone());
+            let check = permissions
+                .insert
+                .as_ref()
+                .map(|insert| insert.check.clone());
             (ids, check, None)
         }
         Change::Update { filter, set } => {
@@ -243,7 +299,10 @@ async fn execute(
             let previous = hooks::before_update(&mut tx, table, &ids).await?;
             update_rows(&mut tx, table, &ids, &set, &now).await?;
             hooks::after_update(&mut tx, table, &previous, session, &now).await?;
-            let check = permissions.update.as_ref().map(|update| update.check.clone());
+            let check = permissions
+                .update
+                .as_ref()
+                .map(|update| update.check.clone());
             (ids, check, None)
         }
         Change::Delete { filter } => {
@@ -255,7 +314,14 @@ async fn execute(
     };
 
     if let Some(check) = check {
-        let passing = matching_ids(&mut tx, runtime, session, table, &check.and(ids_filter(table, &ids))).await?;
+        let passing = matching_ids(
+            &mut tx,
+            runtime,
+            session,
+            table,
+            &check.and(ids_filter(table, &ids)),
+        )
+        .await?;
         if passing.len() != ids.len() {
             return Err(GraphqlError::check_failed());
         }
@@ -273,7 +339,11 @@ fn ids_filter(table: &Table, ids: &[Uuid]) -> BoolExp {
     BoolExp::Compare {
         field: table.primary_key(),
         op: CompareOp::In,
-        value: Operand::List(ids.iter().map(|id| SqlValue::Text(id.to_string())).collect()),
+        value: Operand::List(
+            ids.iter()
+                .map(|id| SqlValue::Text(id.to_string()))
+                .collect(),
+        ),
     }
 }
 
@@ -297,7 +367,9 @@ async fn matching_ids(
     rows.iter()
         .map(|row| {
             let text = row.required_text(0)?;
-            Uuid::parse_str(text).map_err(|error| GraphqlError::NotSupported(format!("stored id is not a uuid: {error}")))
+            Uuid::parse_str(text).map_err(|error| {
+                GraphqlError::NotSupported(format!("stored id is not a uuid: {error}"))
+            })
         })
         .collect()
 }
@@ -326,14 +398,21 @@ async fn check_row_before_insert(
         "SELECT 1 FROM (SELECT {}) AS {alias} WHERE {condition}",
         columns.join(", ")
     ));
-    if tx.fetch_optional(&statement.sql, &statement.params).await?.is_none() {
+    if tx
+        .fetch_optional(&statement.sql, &statement.params)
+        .await?
+        .is_none()
+    {
         return Err(GraphqlError::check_failed());
     }
     Ok(())
 }
 
 async fn insert_row(tx: &mut WriteTx, table: &Table, row: &RowValues) -> Result<(), GraphqlError> {
-    let columns: Vec<String> = row.iter().map(|(column, _)| format!("\"{}\"", column.sql)).collect();
+    let columns: Vec<String> = row
+        .iter()
+        .map(|(column, _)| format!("\"{}\"", column.sql))
+        .collect();
     let placeholders: Vec<String> = (1..=row.len()).map(|index| format!("${index}")).collect();
     let params: Vec<SqlValue> = row.iter().map(|(_, value)| value.clone()).collect();
     let sql = format!(
@@ -346,7 +425,13 @@ async fn insert_row(tx: &mut WriteTx, table: &Table, row: &RowValues) -> Result<
     Ok(())
 }
 
-async fn update_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid], set: &RowValues, now: &str) -> Result<(), GraphqlError> {
+async fn update_rows(
+    tx: &mut WriteTx,
+    table: &Table,
+    ids: &[Uuid],
+    set: &RowValues,
+    now: &str,
+) -> Result<(), GraphqlError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -356,13 +441,17 @@ async fn update_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid], set: &RowVal
         .enumerate()
         .map(|(index, (column, _))| format!("\"{}\" = ${}", column.sql, index + 1))
         .collect();
-    if table.column_by_sql("updated_at").is_some() && !set.iter().any(|(column, _)| column.sql == "updated_at") {
+    if table.column_by_sql("updated_at").is_some()
+        && !set.iter().any(|(column, _)| column.sql == "updated_at")
+    {
         params.push(SqlValue::Text(now.to_owned()));
         assignments.push(format!("\"updated_at\" = ${}", params.len()));
     }
     let first_id = params.len() + 1;
     params.extend(ids.iter().map(|id| SqlValue::Text(id.to_string())));
-    let id_placeholders: Vec<String> = (first_id..first_id + ids.len()).map(|index| format!("${index}")).collect();
+    let id_placeholders: Vec<String> = (first_id..first_id + ids.len())
+        .map(|index| format!("${index}"))
+        .collect();
     let sql = format!(
         "UPDATE \"{}\" SET {} WHERE \"{}\" IN ({})",
         table.sql,
@@ -378,9 +467,17 @@ async fn delete_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid]) -> Result<()
     if ids.is_empty() {
         return Ok(());
     }
-    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Text(id.to_string())).collect();
+    let params: Vec<SqlValue> = ids
+        .iter()
+        .map(|id| SqlValue::Text(id.to_string()))
+        .collect();
     let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
-    let sql = format!("DELETE FROM \"{}\" WHERE \"{}\" IN ({})", table.sql, table.primary_key(), placeholders.join(", "));
+    let sql = format!(
+        "DELETE FROM \"{}\" WHERE \"{}\" IN ({})",
+        table.sql,
+        table.primary_key(),
+        placeholders.join(", ")
+    );
     tx.execute(&sql, &params).await?;
     Ok(())
 }
@@ -404,7 +501,8 @@ async fn render_output(
             if ids.is_empty() {
                 return Ok(None);
             }
-            let statement = SqlRenderer::new(runtime.catalog, session).object_query(&read(select))?;
+            let statement =
+                SqlRenderer::new(runtime.catalog, session).object_query(&read(select))?;
             let text = tx.fetch_json(&statement.sql, &statement.params).await?;
             text.map(|text| parse_json(&text)).transpose()
         }
@@ -414,9 +512,12 @@ async fn render_output(
                 let value = match part {
                     ResponsePart::AffectedRows => Value::from(ids.len()),
                     ResponsePart::Returning(select) => {
-                        let statement = SqlRenderer::new(runtime.catalog, session).list_query(&read(select))?;
+                        let statement =
+                            SqlRenderer::new(runtime.catalog, session).list_query(&read(select))?;
                         let text = tx.fetch_json(&statement.sql, &statement.params).await?;
-                        text.map(|text| parse_json(&text)).transpose()?.unwrap_or(Value::List(Vec::new()))
+                        text.map(|text| parse_json(&text))
+                            .transpose()?
+                            .unwrap_or(Value::List(Vec::new()))
                     }
                 };
                 response.insert(Name::new(key), value);

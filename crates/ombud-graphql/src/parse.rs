@@ -62,7 +62,11 @@ impl<'a> QueryParser<'a> {
     ) -> Result<Select, GraphqlError> {
         let table_meta = self.table(table)?;
         let permission = table_meta.select_permission(self.role).ok_or_else(|| {
-            GraphqlError::Validation(format!("{} is not available to the role {}", table, self.role.as_str()))
+            GraphqlError::Validation(format!(
+                "{} is not available to the role {}",
+                table,
+                self.role.as_str()
+            ))
         })?;
 
         let mut filter = permission.filter.clone().and(extra_filter);
@@ -71,7 +75,9 @@ impl<'a> QueryParser<'a> {
         if list_arguments {
             let arguments = Arguments::from_field(field)?;
             if arguments.get("distinctOn").is_some() {
-                return Err(GraphqlError::NotSupported("distinctOn is not supported yet".to_owned()));
+                return Err(GraphqlError::NotSupported(
+                    "distinctOn is not supported yet".to_owned(),
+                ));
             }
             if let Some(where_value) = arguments.get("where") {
                 filter = filter.and(self.bool_exp(table_meta, where_value)?);
@@ -79,12 +85,25 @@ impl<'a> QueryParser<'a> {
             if let Some(order_value) = arguments.get("orderBy") {
                 order_by = self.order_by(table_meta, order_value)?;
             }
-            limit = arguments.get("limit").map(|value| non_negative("limit", value)).transpose()?;
-            offset = arguments.get("offset").map(|value| non_negative("offset", value)).transpose()?;
+            limit = arguments
+                .get("limit")
+                .map(|value| non_negative("limit", value))
+                .transpose()?;
+            offset = arguments
+                .get("offset")
+                .map(|value| non_negative("offset", value))
+                .transpose()?;
         }
 
         let fields = self.selection_set(table_meta, field)?;
-        Ok(Select { table: table_meta.sql, fields, filter, order_by, limit, offset })
+        Ok(Select {
+            table: table_meta.sql,
+            fields,
+            filter,
+            order_by,
+            limit,
+            offset,
+        })
     }
 
     /// The fields of a selection set, keyed by response key. Repeated keys are
@@ -114,7 +133,10 @@ impl<'a> QueryParser<'a> {
                     relationship.kind == RelationshipKind::Array,
                     BoolExp::True,
                 )?;
-                FieldSelection::Relationship { field: relationship.field, select: Box::new(nested) }
+                FieldSelection::Relationship {
+                    field: relationship.field,
+                    select: Box::new(nested),
+                }
             } else {
                 return Err(GraphqlError::Validation(format!(
                     "field '{name}' not found in type: '{}'",
@@ -123,7 +145,12 @@ impl<'a> QueryParser<'a> {
             };
 
             match fields.iter_mut().find(|(existing, _)| *existing == key) {
-                Some((_, FieldSelection::Relationship { select: existing, .. })) => {
+                Some((
+                    _,
+                    FieldSelection::Relationship {
+                        select: existing, ..
+                    },
+                )) => {
                     if let FieldSelection::Relationship { select: nested, .. } = selection {
                         existing.fields.extend(nested.fields);
                     }
@@ -137,13 +164,20 @@ impl<'a> QueryParser<'a> {
 
     fn readable_column(&self, table: &'a Table, name: &str) -> Option<&'a Column> {
         let permission = table.select_permission(self.role)?;
-        permission.columns.contains(&name).then(|| table.column(name)).flatten()
+        permission
+            .columns
+            .contains(&name)
+            .then(|| table.column(name))
+            .flatten()
     }
 
     /// Parses a `<table>_bool_exp` value.
     pub fn bool_exp(&self, table: &'a Table, value: &Value) -> Result<BoolExp, GraphqlError> {
         let Value::Object(object) = value else {
-            return Err(GraphqlError::Validation(format!("expected an object for {}_bool_exp", table.sql)));
+            return Err(GraphqlError::Validation(format!(
+                "expected an object for {}_bool_exp",
+                table.sql
+            )));
         };
         let mut parts = Vec::with_capacity(object.len());
         for (key, item) in object {
@@ -171,12 +205,19 @@ impl<'a> QueryParser<'a> {
             };
             parts.push(part);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { BoolExp::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            BoolExp::And(parts)
+        })
     }
 
     fn bool_exp_list(&self, table: &'a Table, value: &Value) -> Result<Vec<BoolExp>, GraphqlError> {
         match value {
-            Value::List(items) => items.iter().map(|item| self.bool_exp(table, item)).collect(),
+            Value::List(items) => items
+                .iter()
+                .map(|item| self.bool_exp(table, item))
+                .collect(),
             // GraphQL input coercion lets a single object stand for a one-element list.
             single => Ok(vec![self.bool_exp(table, single)?]),
         }
@@ -193,13 +234,25 @@ impl<'a> QueryParser<'a> {
         for (operator, operand) in operators {
             if operator.as_str() == "_is_null" {
                 let Value::Boolean(is_null) = operand else {
-                    return Err(GraphqlError::Validation(format!("_is_null on {} expects true or false", column.field)));
+                    return Err(GraphqlError::Validation(format!(
+                        "_is_null on {} expects true or false",
+                        column.field
+                    )));
                 };
-                parts.push(BoolExp::IsNull { field: column.field, is_null: *is_null });
+                parts.push(BoolExp::IsNull {
+                    field: column.field,
+                    is_null: *is_null,
+                });
                 continue;
             }
-            let Some(op) = CompareOp::ALL.into_iter().find(|op| op.graphql_name() == operator.as_str()) else {
-                return Err(GraphqlError::Validation(format!("unknown operator {operator} on {}", column.field)));
+            let Some(op) = CompareOp::ALL
+                .into_iter()
+                .find(|op| op.graphql_name() == operator.as_str())
+            else {
+                return Err(GraphqlError::Validation(format!(
+                    "unknown operator {operator} on {}",
+                    column.field
+                )));
             };
             if matches!(operand, Value::Null) {
                 return Err(GraphqlError::Validation(format!(
@@ -208,17 +261,30 @@ impl<'a> QueryParser<'a> {
                 )));
             }
             let operand = match (op, operand) {
-                (op, Value::List(items)) if op.takes_list() => {
-                    Operand::List(items.iter().map(|item| scalar_value(column, item)).collect::<Result<_, _>>()?)
-                }
+                (op, Value::List(items)) if op.takes_list() => Operand::List(
+                    items
+                        .iter()
+                        .map(|item| scalar_value(column, item))
+                        .collect::<Result<_, _>>()?,
+                ),
                 // Input coercion: one value where a list is expected.
-                (op, single) if op.takes_list() => Operand::List(vec![scalar_value(column, single)?]),
-                (CompareOp::HasKey, Value::String(key)) => Operand::Value(SqlValue::Text(key.clone())),
+                (op, single) if op.takes_list() => {
+                    Operand::List(vec![scalar_value(column, single)?])
+                }
+                (CompareOp::HasKey, Value::String(key)) => {
+                    Operand::Value(SqlValue::Text(key.clone()))
+                }
                 (op, item) => {
-                    if matches!(op, CompareOp::Like | CompareOp::Nlike | CompareOp::Ilike | CompareOp::Nilike) {
+                    if matches!(
+                        op,
+                        CompareOp::Like | CompareOp::Nlike | CompareOp::Ilike | CompareOp::Nilike
+                    ) {
                         // Patterns are not vocabulary values: take the text as given.
                         let Value::String(pattern) = item else {
-                            return Err(GraphqlError::Validation(format!("{operator} on {} expects a string", column.field)));
+                            return Err(GraphqlError::Validation(format!(
+                                "{operator} on {} expects a string",
+                                column.field
+                            )));
                         };
                         Operand::Value(SqlValue::Text(pattern.clone()))
                     } else {
@@ -226,9 +292,17 @@ impl<'a> QueryParser<'a> {
                     }
                 }
             };
-            parts.push(BoolExp::Compare { field: column.field, op, value: operand });
+            parts.push(BoolExp::Compare {
+                field: column.field,
+                op,
+                value: operand,
+            });
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { BoolExp::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            BoolExp::And(parts)
+        })
     }
 
     /// Parses `orderBy`: one `<table>_order_by` object or a list of them.
@@ -240,7 +314,10 @@ impl<'a> QueryParser<'a> {
         let mut order_by = Vec::new();
         for item in items {
             let Value::Object(object) = item else {
-                return Err(GraphqlError::Validation(format!("expected an object for {}_order_by", table.sql)));
+                return Err(GraphqlError::Validation(format!(
+                    "expected an object for {}_order_by",
+                    table.sql
+                )));
             };
             for (name, direction) in object {
                 let Some(column) = self.readable_column(table, name.as_str()) else {
@@ -255,14 +332,18 @@ impl<'a> QueryParser<'a> {
                     Value::Null => continue,
                     _ => "",
                 };
-                let Some(direction) =
-                    OrderDirection::ALL.into_iter().find(|candidate| candidate.graphql_name() == direction_name)
+                let Some(direction) = OrderDirection::ALL
+                    .into_iter()
+                    .find(|candidate| candidate.graphql_name() == direction_name)
                 else {
                     return Err(GraphqlError::Validation(format!(
                         "invalid order for {name}; use asc, desc, asc_nulls_first, asc_nulls_last, desc_nulls_first or desc_nulls_last"
                     )));
                 };
-                order_by.push(OrderBy { field: column.field, direction });
+                order_by.push(OrderBy {
+                    field: column.field,
+                    direction,
+                });
             }
         }
         Ok(order_by)
@@ -271,10 +352,12 @@ impl<'a> QueryParser<'a> {
 
 fn non_negative(name: &str, value: &Value) -> Result<u64, GraphqlError> {
     match value {
-        Value::Number(number) => number
-            .as_u64()
-            .ok_or_else(|| GraphqlError::Validation(format!("{name} must be a whole number of 0 or more"))),
-        _ => Err(GraphqlError::Validation(format!("{name} must be a whole number of 0 or more"))),
+        Value::Number(number) => number.as_u64().ok_or_else(|| {
+            GraphqlError::Validation(format!("{name} must be a whole number of 0 or more"))
+        }),
+        _ => Err(GraphqlError::Validation(format!(
+            "{name} must be a whole number of 0 or more"
+        ))),
     }
 }
 
@@ -301,7 +384,10 @@ fn is_included(field: &SelectionField<'_>) -> Result<bool, GraphqlError> {
 /// Parses one input value for `column`, normalising uuids, times and vocabulary values.
 pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlError> {
     let invalid = |expected: &str| {
-        GraphqlError::Validation(format!("invalid value for {}: expected {expected}, got {value}", column.field))
+        GraphqlError::Validation(format!(
+            "invalid value for {}: expected {expected}, got {value}",
+            column.field
+        ))
     };
     if matches!(value, Value::Null) {
         return Ok(SqlValue::Null);
@@ -311,7 +397,8 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
             let Value::String(text) = value else {
                 return Err(invalid("a uuid string"));
             };
-            let id = uuid::Uuid::parse_str(text).map_err(|_| invalid("a uuid such as 123e4567-e89b-12d3-a456-426614174000"))?;
+            let id = uuid::Uuid::parse_str(text)
+                .map_err(|_| invalid("a uuid such as 123e4567-e89b-12d3-a456-426614174000"))?;
             SqlValue::Text(id.to_string())
         }
         ScalarType::String => {
@@ -322,7 +409,12 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
                 Some(vocabulary) => SqlValue::Text(
                     vocabulary
                         .normalize(text)
-                        .map_err(|message| GraphqlError::Validation(format!("invalid value for {}: {message}", column.field)))?
+                        .map_err(|message| {
+                            GraphqlError::Validation(format!(
+                                "invalid value for {}: {message}",
+                                column.field
+                            ))
+                        })?
                         .to_owned(),
                 ),
                 None => SqlValue::Text(text.clone()),
@@ -333,7 +425,9 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
             _ => return Err(invalid("true or false")),
         },
         ScalarType::Int => match value {
-            Value::Number(number) => SqlValue::Int(number.as_i64().ok_or_else(|| invalid("a whole number"))?),
+            Value::Number(number) => {
+                SqlValue::Int(number.as_i64().ok_or_else(|| invalid("a whole number"))?)
+            }
             _ => return Err(invalid("a whole number")),
         },
         ScalarType::Timestamptz => {
@@ -345,7 +439,10 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
             SqlValue::Text(ombud_store::format_timestamp(time))
         }
         ScalarType::Jsonb => {
-            let json = value.clone().into_json().map_err(|_| invalid("a JSON value"))?;
+            let json = value
+                .clone()
+                .into_json()
+                .map_err(|_| invalid("a JSON value"))?;
             SqlValue::Text(json.to_string())
         }
     })

@@ -1,14 +1,14 @@
 use std::sync::Arc;
 
-use async_graphql::dynamic::{FieldValue, ResolverContext};
 use async_graphql::Value;
+use async_graphql::dynamic::{FieldValue, ResolverContext};
 use ombud_privacy::ConsentCookieSigner;
 use ombud_store::{SqlValue, Store};
 
 use crate::error::GraphqlError;
 use crate::ir::{BoolExp, CompareOp, Operand};
 use crate::metadata::Catalog;
-use crate::parse::{scalar_value, Arguments, QueryParser};
+use crate::parse::{Arguments, QueryParser, scalar_value};
 use crate::session::Session;
 use crate::sql::{SqlRenderer, Statement};
 
@@ -20,12 +20,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub(crate) fn from_context<'c>(ctx: &ResolverContext<'c>) -> async_graphql::Result<&'c Arc<Runtime>> {
+    pub(crate) fn from_context<'c>(
+        ctx: &ResolverContext<'c>,
+    ) -> async_graphql::Result<&'c Arc<Runtime>> {
         ctx.ctx.data::<Arc<Runtime>>()
     }
 
     pub(crate) fn parser(&self, session: &Session) -> QueryParser<'static> {
-        QueryParser { catalog: self.catalog, role: session.role }
+        QueryParser {
+            catalog: self.catalog,
+            role: session.role,
+        }
     }
 
     /// Resolves a root list field such as `dataSubjects(where:, orderBy:, limit:)`.
@@ -40,8 +45,13 @@ impl Runtime {
             .select(table, &ctx.ctx.field(), true, BoolExp::True)
             .and_then(|select| SqlRenderer::new(self.catalog, session).list_query(&select))
             .map_err(GraphqlError::into_graphql)?;
-        let value = self.fetch(statement).await.map_err(GraphqlError::into_graphql)?;
-        Ok(Some(FieldValue::value(value.unwrap_or(Value::List(Vec::new())))))
+        let value = self
+            .fetch(statement)
+            .await
+            .map_err(GraphqlError::into_graphql)?;
+        Ok(Some(FieldValue::value(
+            value.unwrap_or(Value::List(Vec::new())),
+        )))
     }
 
     /// Resolves a root field by primary key such as `dataSubject(id:)`; null when
@@ -52,8 +62,13 @@ impl Runtime {
         table: &'static str,
     ) -> async_graphql::Result<Option<FieldValue<'c>>> {
         let session = ctx.ctx.data::<Session>()?;
-        let statement = self.by_pk_statement(ctx, session, table).map_err(GraphqlError::into_graphql)?;
-        let value = self.fetch(statement).await.map_err(GraphqlError::into_graphql)?;
+        let statement = self
+            .by_pk_statement(ctx, session, table)
+            .map_err(GraphqlError::into_graphql)?;
+        let value = self
+            .fetch(statement)
+            .await
+            .map_err(GraphqlError::into_graphql)?;
         Ok(value.map(FieldValue::value))
     }
 
@@ -73,20 +88,29 @@ impl Runtime {
         if id == SqlValue::Null {
             return Err(GraphqlError::Validation("id must not be null".to_owned()));
         }
-        let by_id = BoolExp::Compare { field: id_column.field, op: CompareOp::Eq, value: Operand::Value(id) };
+        let by_id = BoolExp::Compare {
+            field: id_column.field,
+            op: CompareOp::Eq,
+            value: Operand::Value(id),
+        };
         let select = self.parser(session).select(table, &field, false, by_id)?;
         SqlRenderer::new(self.catalog, session).object_query(&select)
     }
 
     /// Runs a read statement and parses the JSON it returns.
     pub(crate) async fn fetch(&self, statement: Statement) -> Result<Option<Value>, GraphqlError> {
-        let text = self.store.fetch_json(&statement.sql, &statement.params).await?;
+        let text = self
+            .store
+            .fetch_json(&statement.sql, &statement.params)
+            .await?;
         text.map(|text| parse_json(&text)).transpose()
     }
 }
 
 pub(crate) fn parse_json(text: &str) -> Result<Value, GraphqlError> {
-    let json: serde_json::Value = serde_json::from_str(text)
-        .map_err(|error| GraphqlError::NotSupported(format!("the database returned invalid JSON: {error}")))?;
-    Value::from_json(json).map_err(|error| GraphqlError::NotSupported(format!("cannot convert JSON: {error}")))
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|error| {
+        GraphqlError::NotSupported(format!("the database returned invalid JSON: {error}"))
+    })?;
+    Value::from_json(json)
+        .map_err(|error| GraphqlError::NotSupported(format!("cannot convert JSON: {error}")))
 }

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use async_graphql::Value;
 use async_graphql::dynamic::{
     Enum, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, Scalar,
     Schema, SchemaError, TypeRef,
 };
-use async_graphql::Value;
 
 use crate::actions;
 use crate::ir::{CompareOp, OrderDirection};
@@ -28,7 +28,10 @@ impl Default for SchemaLimits {
     fn default() -> Self {
         // The standard introspection query nests `ofType` about nine levels
         // deep, which puts it at a depth of 13.
-        SchemaLimits { max_depth: 24, max_complexity: 5_000 }
+        SchemaLimits {
+            max_depth: 24,
+            max_complexity: 5_000,
+        }
     }
 }
 
@@ -75,8 +78,9 @@ fn scalar_type_ref(scalar: ScalarType, nullable: bool) -> TypeRef {
 
 fn comparison_exp(scalar: ScalarType) -> InputObject {
     let name = scalar.graphql_name();
-    let mut input = InputObject::new(format!("{name}_comparison_exp"))
-        .description(format!("Boolean expression to compare columns of type \"{name}\"."));
+    let mut input = InputObject::new(format!("{name}_comparison_exp")).description(format!(
+        "Boolean expression to compare columns of type \"{name}\"."
+    ));
     for op in CompareOp::ALL {
         let type_ref = match op {
             CompareOp::In | CompareOp::Nin => TypeRef::named_nn_list(name),
@@ -102,42 +106,82 @@ fn comparison_exp(scalar: ScalarType) -> InputObject {
         };
         input = input.field(InputValue::new(op.graphql_name(), type_ref));
     }
-    input.field(InputValue::new("_is_null", TypeRef::named(TypeRef::BOOLEAN)))
+    input.field(InputValue::new(
+        "_is_null",
+        TypeRef::named(TypeRef::BOOLEAN),
+    ))
 }
 
 /// List arguments shared by root list fields and array relationships.
 fn with_list_arguments(field: Field, table: &Table) -> Field {
     let name = table.sql;
     field
-        .argument(InputValue::new("where", TypeRef::named(format!("{name}_bool_exp"))))
-        .argument(InputValue::new("orderBy", TypeRef::named_nn_list(format!("{name}_order_by"))))
-        .argument(InputValue::new("order_by", TypeRef::named_nn_list(format!("{name}_order_by"))))
+        .argument(InputValue::new(
+            "where",
+            TypeRef::named(format!("{name}_bool_exp")),
+        ))
+        .argument(InputValue::new(
+            "orderBy",
+            TypeRef::named_nn_list(format!("{name}_order_by")),
+        ))
+        .argument(InputValue::new(
+            "order_by",
+            TypeRef::named_nn_list(format!("{name}_order_by")),
+        ))
         .argument(InputValue::new("limit", TypeRef::named(TypeRef::INT)))
         .argument(InputValue::new("offset", TypeRef::named(TypeRef::INT)))
 }
 
-fn selectable<'c>(catalog: &'c Catalog, role: Role) -> impl Iterator<Item = &'c Table> {
-    catalog.tables.iter().filter(move |table| table.select_permission(role).is_some())
+fn selectable(catalog: &Catalog, role: Role) -> impl Iterator<Item = &Table> {
+    catalog
+        .tables
+        .iter()
+        .filter(move |table| table.select_permission(role).is_some())
 }
 
 /// Registers a table's output and filter types for `role`.
-fn table_types(catalog: &Catalog, table: &Table, role: Role, mut builder: async_graphql::dynamic::SchemaBuilder)
-    -> async_graphql::dynamic::SchemaBuilder
-{
+fn table_types(
+    catalog: &Catalog,
+    table: &Table,
+    role: Role,
+    mut builder: async_graphql::dynamic::SchemaBuilder,
+) -> async_graphql::dynamic::SchemaBuilder {
     let Some(permission) = table.select_permission(role) else {
         return builder;
     };
     let mut object = Object::new(table.sql);
     let mut bool_exp = InputObject::new(format!("{}_bool_exp", table.sql))
-        .description(format!("Boolean expression to filter rows from the table \"{}\".", table.sql))
-        .field(InputValue::new("_and", TypeRef::named_nn_list(format!("{}_bool_exp", table.sql))))
-        .field(InputValue::new("_or", TypeRef::named_nn_list(format!("{}_bool_exp", table.sql))))
-        .field(InputValue::new("_not", TypeRef::named(format!("{}_bool_exp", table.sql))));
-    let mut order_by = InputObject::new(format!("{}_order_by", table.sql))
-        .description(format!("Ordering options when selecting data from \"{}\".", table.sql));
+        .description(format!(
+            "Boolean expression to filter rows from the table \"{}\".",
+            table.sql
+        ))
+        .field(InputValue::new(
+            "_and",
+            TypeRef::named_nn_list(format!("{}_bool_exp", table.sql)),
+        ))
+        .field(InputValue::new(
+            "_or",
+            TypeRef::named_nn_list(format!("{}_bool_exp", table.sql)),
+        ))
+        .field(InputValue::new(
+            "_not",
+            TypeRef::named(format!("{}_bool_exp", table.sql)),
+        ));
+    let mut order_by = InputObject::new(format!("{}_order_by", table.sql)).description(format!(
+        "Ordering options when selecting data from \"{}\".",
+        table.sql
+    ));
 
-    for column in table.columns.iter().filter(|column| permission.columns.contains(&column.field)) {
-        object = object.field(child_field(column.field, scalar_type_ref(column.scalar, column.nullable), ValueKey::ResponseKey));
+    for column in table
+        .columns
+        .iter()
+        .filter(|column| permission.columns.contains(&column.field))
+    {
+        object = object.field(child_field(
+            column.field,
+            scalar_type_ref(column.scalar, column.nullable),
+            ValueKey::ResponseKey,
+        ));
         bool_exp = bool_exp.field(InputValue::new(
             column.field,
             TypeRef::named(format!("{}_comparison_exp", column.scalar.graphql_name())),
@@ -153,58 +197,111 @@ fn table_types(catalog: &Catalog, table: &Table, role: Role, mut builder: async_
             continue;
         }
         let field = match relationship.kind {
-            RelationshipKind::Object => {
-                child_field(relationship.field, TypeRef::named(target.sql), ValueKey::ResponseKey)
-            }
+            RelationshipKind::Object => child_field(
+                relationship.field,
+                TypeRef::named(target.sql),
+                ValueKey::ResponseKey,
+            ),
             RelationshipKind::Array => with_list_arguments(
-                child_field(relationship.field, TypeRef::named_nn_list_nn(target.sql), ValueKey::ResponseKey),
+                child_field(
+                    relationship.field,
+                    TypeRef::named_nn_list_nn(target.sql),
+                    ValueKey::ResponseKey,
+                ),
                 target,
             ),
         };
         object = object.field(field);
-        bool_exp = bool_exp.field(InputValue::new(relationship.field, TypeRef::named(format!("{}_bool_exp", target.sql))));
+        bool_exp = bool_exp.field(InputValue::new(
+            relationship.field,
+            TypeRef::named(format!("{}_bool_exp", target.sql)),
+        ));
     }
 
-    builder = builder.register(object).register(bool_exp).register(order_by);
+    builder = builder
+        .register(object)
+        .register(bool_exp)
+        .register(order_by);
     builder
 }
 
-fn mutation_types(table: &Table, role: Role, mut builder: async_graphql::dynamic::SchemaBuilder)
-    -> async_graphql::dynamic::SchemaBuilder
-{
+fn mutation_types(
+    table: &Table,
+    role: Role,
+    mut builder: async_graphql::dynamic::SchemaBuilder,
+) -> async_graphql::dynamic::SchemaBuilder {
     let Some(permissions) = table.permissions(role) else {
         return builder;
     };
-    let writable = permissions.insert.is_some() || permissions.update.is_some() || permissions.delete.is_some();
+    let writable = permissions.insert.is_some()
+        || permissions.update.is_some()
+        || permissions.delete.is_some();
     if !writable || permissions.select.is_none() {
         return builder;
     }
 
     builder = builder.register(
         Object::new(format!("{}_mutation_response", table.sql))
-            .description(format!("Response of any mutation on the table \"{}\".", table.sql))
-            .field(child_field("affectedRows", TypeRef::named_nn(TypeRef::INT), ValueKey::ResponseKey))
-            .field(child_field("affected_rows", TypeRef::named_nn(TypeRef::INT), ValueKey::ResponseKey))
-            .field(child_field("returning", TypeRef::named_nn_list_nn(table.sql), ValueKey::ResponseKey)),
+            .description(format!(
+                "Response of any mutation on the table \"{}\".",
+                table.sql
+            ))
+            .field(child_field(
+                "affectedRows",
+                TypeRef::named_nn(TypeRef::INT),
+                ValueKey::ResponseKey,
+            ))
+            .field(child_field(
+                "affected_rows",
+                TypeRef::named_nn(TypeRef::INT),
+                ValueKey::ResponseKey,
+            ))
+            .field(child_field(
+                "returning",
+                TypeRef::named_nn_list_nn(table.sql),
+                ValueKey::ResponseKey,
+            )),
     );
 
     if let Some(insert) = &permissions.insert {
-        let mut input = InputObject::new(format!("{}_insert_input", table.sql))
-            .description(format!("Input type for inserting data into the table \"{}\".", table.sql));
-        for column in table.columns.iter().filter(|column| insert.columns.contains(&column.field)) {
-            input = input.field(InputValue::new(column.field, TypeRef::named(column.scalar.graphql_name())));
+        let mut input =
+            InputObject::new(format!("{}_insert_input", table.sql)).description(format!(
+                "Input type for inserting data into the table \"{}\".",
+                table.sql
+            ));
+        for column in table
+            .columns
+            .iter()
+            .filter(|column| insert.columns.contains(&column.field))
+        {
+            input = input.field(InputValue::new(
+                column.field,
+                TypeRef::named(column.scalar.graphql_name()),
+            ));
         }
         builder = builder.register(input);
     }
     if let Some(update) = &permissions.update {
-        let mut input = InputObject::new(format!("{}_set_input", table.sql))
-            .description(format!("Input type for updating data in the table \"{}\".", table.sql));
-        for column in table.columns.iter().filter(|column| update.columns.contains(&column.field)) {
-            input = input.field(InputValue::new(column.field, TypeRef::named(column.scalar.graphql_name())));
+        let mut input = InputObject::new(format!("{}_set_input", table.sql)).description(format!(
+            "Input type for updating data in the table \"{}\".",
+            table.sql
+        ));
+        for column in table
+            .columns
+            .iter()
+            .filter(|column| update.columns.contains(&column.field))
+        {
+            input = input.field(InputValue::new(
+                column.field,
+                TypeRef::named(column.scalar.graphql_name()),
+            ));
         }
         builder = builder.register(input).register(
             InputObject::new(format!("{}_pk_columns_input", table.sql))
-                .description(format!("Primary key columns input for the table \"{}\".", table.sql))
+                .description(format!(
+                    "Primary key columns input for the table \"{}\".",
+                    table.sql
+                ))
                 .field(InputValue::new("id", TypeRef::named_nn("uuid"))),
         );
     }
@@ -216,23 +313,34 @@ fn root_query_fields(catalog: &Catalog, role: Role, mut query: Object) -> Object
         let name = table.sql;
         query = query.field(with_list_arguments(
             Field::new(table.plural, TypeRef::named_nn_list_nn(name), move |ctx| {
-                FieldFuture::new(async move { Runtime::from_context(&ctx)?.resolve_list(&ctx, name).await })
+                FieldFuture::new(async move {
+                    Runtime::from_context(&ctx)?.resolve_list(&ctx, name).await
+                })
             })
             .description(format!("fetch data from the table: \"{name}\"")),
             table,
         ));
         query = query.field(
             Field::new(table.singular, TypeRef::named(name), move |ctx| {
-                FieldFuture::new(async move { Runtime::from_context(&ctx)?.resolve_by_pk(&ctx, name).await })
+                FieldFuture::new(async move {
+                    Runtime::from_context(&ctx)?.resolve_by_pk(&ctx, name).await
+                })
             })
-            .description(format!("fetch data from the table: \"{name}\" using primary key columns"))
+            .description(format!(
+                "fetch data from the table: \"{name}\" using primary key columns"
+            ))
             .argument(InputValue::new("id", TypeRef::named_nn("uuid"))),
         );
     }
     query
 }
 
-fn mutation_field(name: String, type_ref: TypeRef, table: &'static str, kind: MutationKind) -> Field {
+fn mutation_field(
+    name: String,
+    type_ref: TypeRef,
+    table: &'static str,
+    kind: MutationKind,
+) -> Field {
     Field::new(name, type_ref, move |ctx| {
         FieldFuture::new(async move { mutation::resolve(&ctx, table, kind).await })
     })
@@ -252,14 +360,24 @@ fn root_mutation_fields(catalog: &Catalog, role: Role, mut mutation: Object) -> 
             let input = format!("{name}_insert_input");
             mutation = mutation
                 .field(
-                    mutation_field(table.insert_one_field(), TypeRef::named(name), name, MutationKind::InsertOne)
-                        .description(format!("insert a single row into the table: \"{name}\""))
-                        .argument(InputValue::new("object", TypeRef::named_nn(input.clone()))),
+                    mutation_field(
+                        table.insert_one_field(),
+                        TypeRef::named(name),
+                        name,
+                        MutationKind::InsertOne,
+                    )
+                    .description(format!("insert a single row into the table: \"{name}\""))
+                    .argument(InputValue::new("object", TypeRef::named_nn(input.clone()))),
                 )
                 .field(
-                    mutation_field(table.insert_many_field(), TypeRef::named(response.clone()), name, MutationKind::InsertMany)
-                        .description(format!("insert data into the table: \"{name}\""))
-                        .argument(InputValue::new("objects", TypeRef::named_nn_list_nn(input))),
+                    mutation_field(
+                        table.insert_many_field(),
+                        TypeRef::named(response.clone()),
+                        name,
+                        MutationKind::InsertMany,
+                    )
+                    .description(format!("insert data into the table: \"{name}\""))
+                    .argument(InputValue::new("objects", TypeRef::named_nn_list_nn(input))),
                 );
         }
         if permissions.update.is_some() {
@@ -267,30 +385,56 @@ fn root_mutation_fields(catalog: &Catalog, role: Role, mut mutation: Object) -> 
             let pk = format!("{name}_pk_columns_input");
             mutation = mutation
                 .field(
-                    mutation_field(table.update_one_field(), TypeRef::named(name), name, MutationKind::UpdateOne)
-                        .description(format!("update single row of the table: \"{name}\""))
-                        .argument(InputValue::new("pkColumns", TypeRef::named(pk.clone())))
-                        .argument(InputValue::new("pk_columns", TypeRef::named(pk)))
-                        .argument(InputValue::new("_set", TypeRef::named(set.clone()))),
+                    mutation_field(
+                        table.update_one_field(),
+                        TypeRef::named(name),
+                        name,
+                        MutationKind::UpdateOne,
+                    )
+                    .description(format!("update single row of the table: \"{name}\""))
+                    .argument(InputValue::new("pkColumns", TypeRef::named(pk.clone())))
+                    .argument(InputValue::new("pk_columns", TypeRef::named(pk)))
+                    .argument(InputValue::new("_set", TypeRef::named(set.clone()))),
                 )
                 .field(
-                    mutation_field(table.update_many_field(), TypeRef::named(response.clone()), name, MutationKind::UpdateMany)
-                        .description(format!("update data of the table: \"{name}\""))
-                        .argument(InputValue::new("where", TypeRef::named_nn(format!("{name}_bool_exp"))))
-                        .argument(InputValue::new("_set", TypeRef::named(set))),
+                    mutation_field(
+                        table.update_many_field(),
+                        TypeRef::named(response.clone()),
+                        name,
+                        MutationKind::UpdateMany,
+                    )
+                    .description(format!("update data of the table: \"{name}\""))
+                    .argument(InputValue::new(
+                        "where",
+                        TypeRef::named_nn(format!("{name}_bool_exp")),
+                    ))
+                    .argument(InputValue::new("_set", TypeRef::named(set))),
                 );
         }
         if permissions.delete.is_some() {
             mutation = mutation
                 .field(
-                    mutation_field(table.delete_one_field(), TypeRef::named(name), name, MutationKind::DeleteOne)
-                        .description(format!("delete single row from the table: \"{name}\""))
-                        .argument(InputValue::new("id", TypeRef::named_nn("uuid"))),
+                    mutation_field(
+                        table.delete_one_field(),
+                        TypeRef::named(name),
+                        name,
+                        MutationKind::DeleteOne,
+                    )
+                    .description(format!("delete single row from the table: \"{name}\""))
+                    .argument(InputValue::new("id", TypeRef::named_nn("uuid"))),
                 )
                 .field(
-                    mutation_field(table.delete_many_field(), TypeRef::named(response), name, MutationKind::DeleteMany)
-                        .description(format!("delete data from the table: \"{name}\""))
-                        .argument(InputValue::new("where", TypeRef::named_nn(format!("{name}_bool_exp")))),
+                    mutation_field(
+                        table.delete_many_field(),
+                        TypeRef::named(response),
+                        name,
+                        MutationKind::DeleteMany,
+                    )
+                    .description(format!("delete data from the table: \"{name}\""))
+                    .argument(InputValue::new(
+                        "where",
+                        TypeRef::named_nn(format!("{name}_bool_exp")),
+                    )),
                 );
         }
     }

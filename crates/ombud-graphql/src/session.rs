@@ -45,10 +45,16 @@ impl Session {
         if let Some(user_id) = user_id {
             variables.insert("x-hasura-user-id".to_owned(), user_id.to_string());
         }
-        Session { role, user_id, variables }
+        Session {
+            role,
+            user_id,
+            variables,
+        }
     }
 
     pub fn variable(&self, name: &str) -> Option<&str> {
-        self.variables.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.variables
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }

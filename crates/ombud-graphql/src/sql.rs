@@ -43,16 +43,29 @@ fn quote(identifier: &str) -> String {
 
 impl<'a> SqlRenderer<'a> {
     pub fn new(catalog: &'a Catalog, session: &'a Session) -> Self {
-        SqlRenderer { catalog, session, params: Vec::new(), aliases: 0 }
+        SqlRenderer {
+            catalog,
+            session,
+            params: Vec::new(),
+            aliases: 0,
+        }
     }
 
     /// Continues numbering after parameters that a caller already placed in its SQL.
     pub fn with_params(catalog: &'a Catalog, session: &'a Session, params: Vec<SqlValue>) -> Self {
-        SqlRenderer { catalog, session, params, aliases: 0 }
+        SqlRenderer {
+            catalog,
+            session,
+            params,
+            aliases: 0,
+        }
     }
 
     pub fn finish(self, sql: String) -> Statement {
-        Statement { sql, params: self.params }
+        Statement {
+            sql,
+            params: self.params,
+        }
     }
 
     pub fn param(&mut self, value: SqlValue) -> String {
@@ -93,7 +106,11 @@ impl<'a> SqlRenderer<'a> {
         })
     }
 
-    fn array_expr(&mut self, select: &Select, join: Option<(&str, &Relationship)>) -> Result<String, GraphqlError> {
+    fn array_expr(
+        &mut self,
+        select: &Select,
+        join: Option<(&str, &Relationship)>,
+    ) -> Result<String, GraphqlError> {
         let table = self.table(select.table)?;
         let alias = self.alias();
 
@@ -102,7 +119,11 @@ impl<'a> SqlRenderer<'a> {
         let mut order_terms = Vec::with_capacity(select.order_by.len() + 1);
         for order in &select.order_by {
             let column = column_of(table, order.field)?;
-            order_terms.push(format!("{alias}.{} {}", quote(column.sql), order.direction.sql()));
+            order_terms.push(format!(
+                "{alias}.{} {}",
+                quote(column.sql),
+                order.direction.sql()
+            ));
         }
         // Ties are broken by primary key so that pages do not overlap.
         order_terms.push(format!("{alias}.{} ASC", quote(table.primary_key())));
@@ -115,7 +136,9 @@ impl<'a> SqlRenderer<'a> {
         );
         if select.limit.is_some() || select.offset.is_some() {
             inner.push_str(&format!(" ORDER BY {order_sql}"));
-            let limit = select.limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+            let limit = select
+                .limit
+                .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
             let limit = self.param(SqlValue::Int(limit));
             inner.push_str(&format!(" LIMIT {limit}"));
             if let Some(offset) = select.offset {
@@ -130,7 +153,11 @@ impl<'a> SqlRenderer<'a> {
         ))
     }
 
-    fn object_expr(&mut self, select: &Select, join: Option<(&str, &Relationship)>) -> Result<String, GraphqlError> {
+    fn object_expr(
+        &mut self,
+        select: &Select,
+        join: Option<(&str, &Relationship)>,
+    ) -> Result<String, GraphqlError> {
         let table = self.table(select.table)?;
         let alias = self.alias();
 
@@ -144,15 +171,26 @@ impl<'a> SqlRenderer<'a> {
         ))
     }
 
-    fn json_object(&mut self, select: &Select, table: &Table, alias: &str) -> Result<String, GraphqlError> {
+    fn json_object(
+        &mut self,
+        select: &Select,
+        table: &Table,
+        alias: &str,
+    ) -> Result<String, GraphqlError> {
         let mut pairs = Vec::with_capacity(select.fields.len());
         for (key, field) in &select.fields {
             let value = match field {
                 FieldSelection::Column(name) => column_json(column_of(table, name)?, alias),
                 FieldSelection::Typename(name) => format!("'{name}'"),
-                FieldSelection::Relationship { field, select: nested } => {
+                FieldSelection::Relationship {
+                    field,
+                    select: nested,
+                } => {
                     let relationship = table.relationship(field).ok_or_else(|| {
-                        GraphqlError::Validation(format!("{} has no relationship {field}", table.sql))
+                        GraphqlError::Validation(format!(
+                            "{} has no relationship {field}",
+                            table.sql
+                        ))
                     })?;
                     // A subquery's JSON loses its JSON type; json() restores it (dialect).
                     let expr = match relationship.kind {
@@ -176,18 +214,29 @@ impl<'a> SqlRenderer<'a> {
         };
         let mut object = format!(
             "json_object({})",
-            first.iter().map(|(key, value)| format!("'{key}', {value}")).collect::<Vec<_>>().join(", ")
+            first
+                .iter()
+                .map(|(key, value)| format!("'{key}', {value}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         for chunk in chunks {
-            let setters: Vec<String> =
-                chunk.iter().map(|(key, value)| format!("'$.\"{key}\"', {value}")).collect();
+            let setters: Vec<String> = chunk
+                .iter()
+                .map(|(key, value)| format!("'$.\"{key}\"', {value}"))
+                .collect();
             object = format!("json_set({object}, {})", setters.join(", "));
         }
         Ok(object)
     }
 
     /// Renders a boolean expression over `table` aliased as `alias`.
-    pub fn bool_exp(&mut self, exp: &BoolExp, table: &Table, alias: &str) -> Result<String, GraphqlError> {
+    pub fn bool_exp(
+        &mut self,
+        exp: &BoolExp,
+        table: &Table,
+        alias: &str,
+    ) -> Result<String, GraphqlError> {
         Ok(match exp {
             BoolExp::True => "1".to_owned(),
             BoolExp::False => "0".to_owned(),
@@ -195,14 +244,20 @@ impl<'a> SqlRenderer<'a> {
                 if items.is_empty() {
                     return Ok("1".to_owned());
                 }
-                let parts: Result<Vec<_>, _> = items.iter().map(|item| self.bool_exp(item, table, alias)).collect();
+                let parts: Result<Vec<_>, _> = items
+                    .iter()
+                    .map(|item| self.bool_exp(item, table, alias))
+                    .collect();
                 format!("({})", parts?.join(" AND "))
             }
             BoolExp::Or(items) => {
                 if items.is_empty() {
                     return Ok("0".to_owned());
                 }
-                let parts: Result<Vec<_>, _> = items.iter().map(|item| self.bool_exp(item, table, alias)).collect();
+                let parts: Result<Vec<_>, _> = items
+                    .iter()
+                    .map(|item| self.bool_exp(item, table, alias))
+                    .collect();
                 format!("({})", parts?.join(" OR "))
             }
             BoolExp::Not(inner) => format!("(NOT {})", self.bool_exp(inner, table, alias)?),
@@ -215,7 +270,11 @@ impl<'a> SqlRenderer<'a> {
                 let column = column_of(table, field)?;
                 self.comparison(column, alias, *op, value)?
             }
-            BoolExp::Relationship { field, predicate, check_target } => {
+            BoolExp::Relationship {
+                field,
+                predicate,
+                check_target,
+            } => {
                 let relationship = table.relationship(field).ok_or_else(|| {
                     GraphqlError::Validation(format!("{} has no relationship {field}", table.sql))
                 })?;
@@ -227,9 +286,12 @@ impl<'a> SqlRenderer<'a> {
                     quote(relationship.local_column)
                 )];
                 if *check_target {
-                    let permission = target.select_permission(self.session.role).ok_or_else(|| {
-                        GraphqlError::Validation(format!("relationship {field} is not available to this role"))
-                    })?;
+                    let permission =
+                        target.select_permission(self.session.role).ok_or_else(|| {
+                            GraphqlError::Validation(format!(
+                                "relationship {field} is not available to this role"
+                            ))
+                        })?;
                     conditions.push(self.bool_exp(&permission.filter, target, &target_alias)?);
                 }
                 conditions.push(self.bool_exp(predicate, target, &target_alias)?);
@@ -250,22 +312,38 @@ impl<'a> SqlRenderer<'a> {
                 .variable(name)
                 .map(|value| SqlValue::Text(value.to_owned()))
                 .ok_or_else(|| {
-                    GraphqlError::AccessDenied(format!("the session variable {name} is missing from the token"))
+                    GraphqlError::AccessDenied(format!(
+                        "the session variable {name} is missing from the token"
+                    ))
                 }),
-            Operand::List(_) => Err(GraphqlError::Validation("a list is only valid with _in and _nin".to_owned())),
+            Operand::List(_) => Err(GraphqlError::Validation(
+                "a list is only valid with _in and _nin".to_owned(),
+            )),
         }
     }
 
-    fn comparison(&mut self, column: &Column, alias: &str, op: CompareOp, operand: &Operand) -> Result<String, GraphqlError> {
+    fn comparison(
+        &mut self,
+        column: &Column,
+        alias: &str,
+        op: CompareOp,
+        operand: &Operand,
+    ) -> Result<String, GraphqlError> {
         let target = format!("{alias}.{}", quote(column.sql));
         if op.takes_list() {
             let Operand::List(values) = operand else {
-                return Err(GraphqlError::Validation(format!("{} expects a list", op.graphql_name())));
+                return Err(GraphqlError::Validation(format!(
+                    "{} expects a list",
+                    op.graphql_name()
+                )));
             };
             if values.is_empty() {
                 return Ok(if op == CompareOp::In { "0" } else { "1" }.to_owned());
             }
-            let placeholders: Vec<String> = values.iter().map(|value| self.param(value.clone())).collect();
+            let placeholders: Vec<String> = values
+                .iter()
+                .map(|value| self.param(value.clone()))
+                .collect();
             let keyword = if op == CompareOp::In { "IN" } else { "NOT IN" };
             return Ok(format!("{target} {keyword} ({})", placeholders.join(", ")));
         }
@@ -273,10 +351,14 @@ impl<'a> SqlRenderer<'a> {
         let value = self.operand_value(operand)?;
         if op == CompareOp::HasKey {
             let SqlValue::Text(key) = value else {
-                return Err(GraphqlError::Validation("_has_key expects a string".to_owned()));
+                return Err(GraphqlError::Validation(
+                    "_has_key expects a string".to_owned(),
+                ));
             };
             if key.contains('"') {
-                return Err(GraphqlError::NotSupported("_has_key does not support keys containing '\"'".to_owned()));
+                return Err(GraphqlError::NotSupported(
+                    "_has_key does not support keys containing '\"'".to_owned(),
+                ));
             }
             let path = self.param(SqlValue::Text(format!("$.\"{key}\"")));
             return Ok(format!("(json_type({target}, {path}) IS NOT NULL)"));
@@ -284,12 +366,16 @@ impl<'a> SqlRenderer<'a> {
         if op == CompareOp::Contains {
             // TODO: SQLite has no jsonb containment operator; emulate @> by walking the
             // operand's keys, or serve it only on PostgreSQL.
-            return Err(GraphqlError::NotSupported("_contains is not supported on the SQLite backend yet".to_owned()));
+            return Err(GraphqlError::NotSupported(
+                "_contains is not supported on the SQLite backend yet".to_owned(),
+            ));
         }
 
         let placeholder = self.param(value);
         Ok(match op {
-            CompareOp::Eq if column.scalar == ScalarType::Jsonb => format!("json({target}) = json({placeholder})"),
+            CompareOp::Eq if column.scalar == ScalarType::Jsonb => {
+                format!("json({target}) = json({placeholder})")
+            }
             CompareOp::Eq => format!("{target} = {placeholder}"),
             CompareOp::Neq => format!("{target} <> {placeholder}"),
             CompareOp::Gt => format!("{target} > {placeholder}"),
@@ -301,7 +387,10 @@ impl<'a> SqlRenderer<'a> {
             CompareOp::Ilike => format!("lower({target}) LIKE lower({placeholder})"),
             CompareOp::Nilike => format!("lower({target}) NOT LIKE lower({placeholder})"),
             CompareOp::In | CompareOp::Nin | CompareOp::HasKey | CompareOp::Contains => {
-                return Err(GraphqlError::NotSupported(format!("{} in this position", op.graphql_name())));
+                return Err(GraphqlError::NotSupported(format!(
+                    "{} in this position",
+                    op.graphql_name()
+                )));
             }
         })
     }

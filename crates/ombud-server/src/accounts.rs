@@ -24,12 +24,14 @@ pub struct StaffUser {
 }
 
 impl StaffUser {
-    const COLUMNS: &'static str = "id, email, display_name, default_role, disabled, created_at, password_hash";
+    const COLUMNS: &'static str =
+        "id, email, display_name, default_role, disabled, created_at, password_hash";
 
     fn from_row(row: &Row) -> Result<StaffUser, ServerError> {
         let id = row.required_text(0)?;
         Ok(StaffUser {
-            id: Uuid::parse_str(id).map_err(|error| ServerError::Internal(format!("stored user id {id}: {error}")))?,
+            id: Uuid::parse_str(id)
+                .map_err(|error| ServerError::Internal(format!("stored user id {id}: {error}")))?,
             email: row.required_text(1)?.to_owned(),
             display_name: row.required_text(2)?.to_owned(),
             default_role: row.required_text(3)?.to_owned(),
@@ -93,7 +95,10 @@ pub fn normalize_email(email: &str) -> Result<String, ServerError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
     if !valid {
@@ -127,7 +132,9 @@ pub async fn user_by_pat(store: &Store, token: &str) -> Result<Option<StaffUser>
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let row = store.fetch_optional(&sql, &[hash_token(token).into(), now_timestamp().into()]).await?;
+    let row = store
+        .fetch_optional(&sql, &[hash_token(token).into(), now_timestamp().into()])
+        .await?;
     let user = row.as_ref().map(StaffUser::from_row).transpose()?;
     if user.is_some() {
         store
@@ -141,7 +148,11 @@ pub async fn user_by_pat(store: &Store, token: &str) -> Result<Option<StaffUser>
 }
 
 /// Creates a staff user, or returns the existing one with that email.
-pub async fn ensure_user(store: &Store, email: &str, password_hash: Option<String>) -> Result<StaffUser, ServerError> {
+pub async fn ensure_user(
+    store: &Store,
+    email: &str,
+    password_hash: Option<String>,
+) -> Result<StaffUser, ServerError> {
     let email = normalize_email(email)?;
     let now = now_timestamp();
     let id = Uuid::new_v4();
@@ -154,7 +165,10 @@ pub async fn ensure_user(store: &Store, email: &str, password_hash: Option<Strin
         .await?;
     if let Some(hash) = password_hash {
         store
-            .execute("UPDATE users SET password_hash = $1 WHERE email = $2", &[hash.into(), email.as_str().into()])
+            .execute(
+                "UPDATE users SET password_hash = $1 WHERE email = $2",
+                &[hash.into(), email.as_str().into()],
+            )
             .await?;
     }
     user_by_email(store, &email)
@@ -176,7 +190,9 @@ pub async fn create_personal_access_token(
     expires_at: chrono::DateTime<Utc>,
 ) -> Result<NewPersonalAccessToken, ServerError> {
     if expires_at <= Utc::now() {
-        return Err(ServerError::InvalidRequest("expiresAt must be in the future".to_owned()));
+        return Err(ServerError::InvalidRequest(
+            "expiresAt must be in the future".to_owned(),
+        ));
     }
     let issued = issue_token(TokenKind::PersonalAccessToken);
     let id = Uuid::new_v4();
@@ -196,7 +212,11 @@ pub async fn create_personal_access_token(
             ],
         )
         .await?;
-    Ok(NewPersonalAccessToken { id, token: issued.plaintext, expires_at })
+    Ok(NewPersonalAccessToken {
+        id,
+        token: issued.plaintext,
+        expires_at,
+    })
 }
 
 /// A new refresh token and its id.
@@ -205,7 +225,11 @@ pub struct NewRefreshToken {
     pub token: ombud_auth::SecretToken,
 }
 
-pub async fn create_refresh_token(store: &Store, user_id: Uuid, ttl_seconds: u64) -> Result<NewRefreshToken, ServerError> {
+pub async fn create_refresh_token(
+    store: &Store,
+    user_id: Uuid,
+    ttl_seconds: u64,
+) -> Result<NewRefreshToken, ServerError> {
     let issued = issue_token(TokenKind::RefreshToken);
     let id = Uuid::new_v4();
     let ttl = Duration::seconds(i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 1000));
@@ -216,11 +240,17 @@ pub async fn create_refresh_token(store: &Store, user_id: Uuid, ttl_seconds: u64
             &[id.to_string().into(), user_id.to_string().into(), issued.hash.into(), expires_at.into(), now_timestamp().into()],
         )
         .await?;
-    Ok(NewRefreshToken { id, token: issued.plaintext })
+    Ok(NewRefreshToken {
+        id,
+        token: issued.plaintext,
+    })
 }
 
 /// Revokes a valid refresh token and returns its user: a refresh token is used once.
-pub async fn consume_refresh_token(store: &Store, token: &str) -> Result<Option<Uuid>, ServerError> {
+pub async fn consume_refresh_token(
+    store: &Store,
+    token: &str,
+) -> Result<Option<Uuid>, ServerError> {
     let mut tx = store.begin_write().await?;
     let now = now_timestamp();
     let row = tx
@@ -233,9 +263,13 @@ pub async fn consume_refresh_token(store: &Store, token: &str) -> Result<Option<
         return Ok(None);
     };
     let id = row.required_text(0)?.to_owned();
-    let user = Uuid::parse_str(row.required_text(1)?).map_err(|error| ServerError::Internal(error.to_string()))?;
-    tx.execute("UPDATE refresh_tokens SET revoked_at = $1 WHERE id = $2", &[now.into(), id.into()])
-        .await?;
+    let user = Uuid::parse_str(row.required_text(1)?)
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    tx.execute(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE id = $2",
+        &[now.into(), id.into()],
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some(user))
 }
@@ -307,8 +341,13 @@ pub async fn bootstrap(
     tx.commit().await?;
 
     let ttl_days = i64::try_from(pat_ttl_days).unwrap_or(3650).clamp(1, 3650);
-    let pat = create_personal_access_token(store, user.id, &format!("bootstrap: {title}"), Utc::now() + Duration::days(ttl_days))
-        .await?;
+    let pat = create_personal_access_token(
+        store,
+        user.id,
+        &format!("bootstrap: {title}"),
+        Utc::now() + Duration::days(ttl_days),
+    )
+    .await?;
     Ok(Bootstrap {
         user_id: user.id,
         data_controller_id: controller_id,
@@ -317,4 +356,3 @@ pub async fn bootstrap(
         personal_access_token: pat.token.expose().to_owned(),
     })
 }
-

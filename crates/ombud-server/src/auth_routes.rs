@@ -2,24 +2,28 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use crate::AppState;
 use crate::accounts::{self, SessionUser, StaffUser};
 use crate::error::ServerError;
-use crate::AppState;
 
 /// Parses a JSON body, saying which field is wrong when it does not fit.
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ServerError> {
-    serde_json::from_slice(body).map_err(|error| ServerError::InvalidRequest(format!("invalid request body: {error}")))
+    serde_json::from_slice(body)
+        .map_err(|error| ServerError::InvalidRequest(format!("invalid request body: {error}")))
 }
 
-async fn session_response(state: &AppState, user: &StaffUser) -> Result<Json<serde_json::Value>, ServerError> {
+async fn session_response(
+    state: &AppState,
+    user: &StaffUser,
+) -> Result<Json<serde_json::Value>, ServerError> {
     if user.disabled {
         return Err(ServerError::DisabledUser);
     }
@@ -33,7 +37,8 @@ async fn session_response(state: &AppState, user: &StaffUser) -> Result<Json<ser
         settings.access_token_ttl,
         now,
     )?;
-    let refresh = accounts::create_refresh_token(&state.store, user.id, settings.refresh_token_ttl).await?;
+    let refresh =
+        accounts::create_refresh_token(&state.store, user.id, settings.refresh_token_ttl).await?;
     tracing::info!(user_id = %user.id, "issued session");
     Ok(Json(serde_json::json!({
         "session": {
@@ -53,7 +58,10 @@ struct SignInPat {
     personal_access_token: String,
 }
 
-pub async fn sign_in_pat(State(state): State<AppState>, body: Bytes) -> Result<Json<serde_json::Value>, ServerError> {
+pub async fn sign_in_pat(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
     let request: SignInPat = parse_body(&body)?;
     let user = accounts::user_by_pat(&state.store, request.personal_access_token.trim())
         .await?
@@ -67,7 +75,10 @@ struct SignInEmailPassword {
     password: String,
 }
 
-pub async fn sign_in_email_password(State(state): State<AppState>, body: Bytes) -> Result<Json<serde_json::Value>, ServerError> {
+pub async fn sign_in_email_password(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
     let request: SignInEmailPassword = parse_body(&body)?;
     let email = accounts::normalize_email(&request.email)?;
     let user = accounts::user_by_email(&state.store, &email).await?;
@@ -75,7 +86,10 @@ pub async fn sign_in_email_password(State(state): State<AppState>, body: Bytes) 
     // Verified even for unknown users, against a dummy hash, so timing does not tell them apart.
     let valid = state
         .passwords
-        .verify(ombud_auth::SecretPassword::new(request.password), stored_hash)
+        .verify(
+            ombud_auth::SecretPassword::new(request.password),
+            stored_hash,
+        )
         .await;
     match (user, valid) {
         (Some(user), true) => session_response(&state, &user).await,
@@ -89,12 +103,17 @@ struct RefreshRequest {
     refresh_token: String,
 }
 
-pub async fn refresh_token(State(state): State<AppState>, body: Bytes) -> Result<Json<serde_json::Value>, ServerError> {
+pub async fn refresh_token(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
     let request: RefreshRequest = parse_body(&body)?;
     let user_id = accounts::consume_refresh_token(&state.store, &request.refresh_token)
         .await?
         .ok_or(ServerError::InvalidRefreshToken)?;
-    let user = accounts::user_by_id(&state.store, user_id).await?.ok_or(ServerError::InvalidRefreshToken)?;
+    let user = accounts::user_by_id(&state.store, user_id)
+        .await?
+        .ok_or(ServerError::InvalidRefreshToken)?;
     session_response(&state, &user).await
 }
 
@@ -106,7 +125,11 @@ struct SignOutRequest {
     all: bool,
 }
 
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<serde_json::Value>, ServerError> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
     let request: SignOutRequest = parse_body(&body)?;
     if request.all {
         let user_id = authenticated_user(&state, &headers)?;
@@ -130,7 +153,11 @@ struct CreatePatRequest {
     metadata: Option<serde_json::Value>,
 }
 
-pub async fn create_pat(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<serde_json::Value>, ServerError> {
+pub async fn create_pat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ServerError> {
     let user_id = authenticated_user(&state, &headers)?;
     let request: CreatePatRequest = parse_body(&body)?;
     let _ = request.metadata;
@@ -140,11 +167,17 @@ pub async fn create_pat(State(state): State<AppState>, headers: HeaderMap, body:
             request.expires_at
         ))
     })?;
-    let name = request.name.unwrap_or_else(|| "personal access token".to_owned());
+    let name = request
+        .name
+        .unwrap_or_else(|| "personal access token".to_owned());
     if name.trim().is_empty() || name.len() > 200 {
-        return Err(ServerError::InvalidRequest("name must be 1 to 200 characters long".to_owned()));
+        return Err(ServerError::InvalidRequest(
+            "name must be 1 to 200 characters long".to_owned(),
+        ));
     }
-    let pat = accounts::create_personal_access_token(&state.store, user_id, name.trim(), expires_at).await?;
+    let pat =
+        accounts::create_personal_access_token(&state.store, user_id, name.trim(), expires_at)
+            .await?;
     tracing::info!(user_id = %user_id, personal_access_token_id = %pat.id, "created personal access token");
     Ok(Json(serde_json::json!({
         "id": pat.id,
@@ -155,9 +188,14 @@ pub async fn create_pat(State(state): State<AppState>, headers: HeaderMap, body:
 
 /// The user id of a valid `Authorization: Bearer <JWT>` header.
 fn authenticated_user(state: &AppState, headers: &HeaderMap) -> Result<Uuid, ServerError> {
-    let claims = crate::graphql_route::verify_bearer(state, headers)?
-        .ok_or_else(|| ServerError::Unauthenticated("an Authorization: Bearer <access token> header is required".to_owned()))?;
-    Uuid::parse_str(&claims.hasura.user_id).map_err(|_| ServerError::InvalidJwt("Could not verify JWT: invalid x-hasura-user-id".to_owned()))
+    let claims = crate::graphql_route::verify_bearer(state, headers)?.ok_or_else(|| {
+        ServerError::Unauthenticated(
+            "an Authorization: Bearer <access token> header is required".to_owned(),
+        )
+    })?;
+    Uuid::parse_str(&claims.hasura.user_id).map_err(|_| {
+        ServerError::InvalidJwt("Could not verify JWT: invalid x-hasura-user-id".to_owned())
+    })
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {

@@ -1,6 +1,6 @@
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 /// Failures of the HTTP layer, each mapped to one status and error code in
 /// [`ServerError::status_and_code`].
@@ -36,7 +36,9 @@ impl ServerError {
             ServerError::RequestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "request-too-large"),
             ServerError::InvalidPat => (StatusCode::UNAUTHORIZED, "invalid-pat"),
             ServerError::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid-refresh-token"),
-            ServerError::InvalidEmailPassword => (StatusCode::UNAUTHORIZED, "invalid-email-password"),
+            ServerError::InvalidEmailPassword => {
+                (StatusCode::UNAUTHORIZED, "invalid-email-password")
+            }
             ServerError::DisabledUser => (StatusCode::UNAUTHORIZED, "disabled-user"),
             ServerError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "invalid-headers"),
             ServerError::InvalidJwt(_) => (StatusCode::UNAUTHORIZED, "invalid-jwt"),
@@ -87,7 +89,8 @@ impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let message = self.public_message();
-        let body = serde_json::json!({ "status": status.as_u16(), "message": message, "error": code });
+        let body =
+            serde_json::json!({ "status": status.as_u16(), "message": message, "error": code });
         (status, Json(body)).into_response()
     }
 }

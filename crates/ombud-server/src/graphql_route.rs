@@ -1,27 +1,33 @@
 //! `POST /v1/graphql`: authenticates the request, picks the role, and hands
 //! the document to the GraphQL engine.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use ombud_auth::SessionClaims;
 use ombud_graphql::{GraphqlRequest, Role, Session};
 use uuid::Uuid;
 
-use crate::error::ServerError;
 use crate::AppState;
+use crate::error::ServerError;
 
 /// Verifies `Authorization: Bearer <JWT>`; `Ok(None)` when the header is absent.
-pub(crate) fn verify_bearer(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionClaims>, ServerError> {
+pub(crate) fn verify_bearer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<SessionClaims>, ServerError> {
     let Some(header) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let header = header
-        .to_str()
-        .map_err(|_| ServerError::Unauthenticated("the Authorization header is not valid text".to_owned()))?;
-    let Some(token) = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")) else {
+    let header = header.to_str().map_err(|_| {
+        ServerError::Unauthenticated("the Authorization header is not valid text".to_owned())
+    })?;
+    let Some(token) = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+    else {
         return Err(ServerError::Unauthenticated(
             "malformed Authorization header: expected \"Bearer <access token>\"".to_owned(),
         ));
@@ -34,15 +40,38 @@ pub(crate) fn verify_bearer(state: &AppState, headers: &HeaderMap) -> Result<Opt
         .map_err(|error| ServerError::InvalidJwt(error.message()))
 }
 
-/// The session a request runs as, or the GraphQL error body that refuses it.
-fn session_for(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+/// Why a request gets no session.
+enum Refusal {
+    /// Missing or invalid credentials: HTTP 401.
+    Unauthenticated(ServerError),
+    /// Valid credentials for a role the token does not allow: HTTP 200, `access-denied`.
+    AccessDenied(String),
+}
+
+impl Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthenticated(error) => error.graphql_response(),
+            Refusal::AccessDenied(message) => (
+                StatusCode::OK,
+                Json(ombud_graphql::error_body("access-denied", &message)),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The session a request runs as, or why it gets none.
+fn session_for(state: &AppState, headers: &HeaderMap) -> Result<Session, Refusal> {
     if let Some(secret) = headers.get("x-hasura-admin-secret") {
         let configured = state.settings.auth.admin_secret.as_ref();
         let matches = configured.is_some_and(|configured| {
             ombud_auth::constant_time_eq(configured.expose().as_bytes(), secret.as_bytes())
         });
         if !matches {
-            return Err(ServerError::Unauthenticated("invalid x-hasura-admin-secret".to_owned()).graphql_response());
+            return Err(Refusal::Unauthenticated(ServerError::Unauthenticated(
+                "invalid x-hasura-admin-secret".to_owned(),
+            )));
         }
         return Ok(Session::new(Role::Admin, None));
     }
@@ -50,14 +79,13 @@ fn session_for(state: &AppState, headers: &HeaderMap) -> Result<Session, Respons
     let claims = match verify_bearer(state, headers) {
         Ok(Some(claims)) => claims,
         Ok(None) => {
-            return Err(ServerError::Unauthenticated(
+            return Err(Refusal::Unauthenticated(ServerError::Unauthenticated(
                 "missing Authorization header: send \"Authorization: Bearer <access token>\"; \
                  get a token from POST /v1/signin/pat"
                     .to_owned(),
-            )
-            .graphql_response());
+            )));
         }
-        Err(error) => return Err(error.graphql_response()),
+        Err(error) => return Err(Refusal::Unauthenticated(error)),
     };
 
     let requested = match headers.get("x-hasura-role") {
@@ -65,34 +93,43 @@ fn session_for(state: &AppState, headers: &HeaderMap) -> Result<Session, Respons
         None => claims.hasura.default_role.clone(),
     };
     if !claims.hasura.allowed_roles.contains(&requested) {
-        return Err(access_denied("your requested role is not in allowed roles"));
+        return Err(Refusal::AccessDenied(
+            "your requested role is not in allowed roles".to_owned(),
+        ));
     }
     let Some(role) = Role::parse(&requested) else {
-        return Err(access_denied(&format!("the role {requested:?} has no permissions on this server")));
+        return Err(Refusal::AccessDenied(format!(
+            "the role {requested:?} has no permissions on this server"
+        )));
     };
     let user_id = Uuid::parse_str(&claims.hasura.user_id).ok();
     let mut session = Session::new(role, user_id);
     for (name, value) in &claims.hasura.extra {
-        session.variables.insert(name.to_ascii_lowercase(), value.clone());
+        session
+            .variables
+            .insert(name.to_ascii_lowercase(), value.clone());
     }
     Ok(session)
 }
 
-fn access_denied(message: &str) -> Response {
-    (StatusCode::OK, Json(ombud_graphql::error_body("access-denied", message))).into_response()
-}
-
-pub async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+pub async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return ServerError::RequestTooLarge(state.settings.graphql.max_body_bytes).graphql_response();
+            return ServerError::RequestTooLarge(state.settings.graphql.max_body_bytes)
+                .graphql_response();
         }
-        Err(rejection) => return ServerError::InvalidRequest(rejection.body_text()).graphql_response(),
+        Err(rejection) => {
+            return ServerError::InvalidRequest(rejection.body_text()).graphql_response();
+        }
     };
     let session = match session_for(&state, &headers) {
         Ok(session) => session,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let request: GraphqlRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,

@@ -9,10 +9,10 @@ pub mod settings;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, State};
-use axum::http::{header, Request, StatusCode};
-use axum::routing::{get, post};
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
+use axum::http::{Request, StatusCode, header};
+use axum::routing::{get, post};
 use ombud_auth::{JwtCodec, PasswordHasher};
 use ombud_graphql::{Engine, SchemaLimits};
 use ombud_privacy::ConsentCookieSigner;
@@ -41,7 +41,11 @@ impl AppState {
             Some(secret) => secret.expose().as_bytes().to_vec(),
             None => keys::session_key(&settings.data_dir)?,
         };
-        let jwt = JwtCodec::new(&session_key, settings.auth.issuer.clone(), settings.auth.clock_skew)?;
+        let jwt = JwtCodec::new(
+            &session_key,
+            settings.auth.issuer.clone(),
+            settings.auth.clock_skew,
+        )?;
         let consent_signer = Arc::new(keys::consent_signer(&settings.data_dir)?);
         let passwords = PasswordHasher::new(settings.auth.password_hash_concurrency.max(1))?;
         let limits = SchemaLimits {
@@ -66,7 +70,10 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.graphql.max_body_bytes;
     Router::new()
         .route("/v1/signin/pat", post(auth_routes::sign_in_pat))
-        .route("/v1/signin/email-password", post(auth_routes::sign_in_email_password))
+        .route(
+            "/v1/signin/email-password",
+            post(auth_routes::sign_in_email_password),
+        )
         .route("/v1/token", post(auth_routes::refresh_token))
         .route("/v1/signout", post(auth_routes::sign_out))
         .route("/v1/pat", post(auth_routes::create_pat))
@@ -112,5 +119,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -17,7 +17,10 @@ pub enum StoreError {
     },
 
     #[error("a {kind} constraint was violated: {detail}")]
-    Constraint { kind: ConstraintKind, detail: String },
+    Constraint {
+        kind: ConstraintKind,
+        detail: String,
+    },
 
     #[error("migration {version} ({description}) failed: {source}")]
     Migration {

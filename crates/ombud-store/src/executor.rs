@@ -66,7 +66,8 @@ impl Row {
 
     /// Returns the text in column `index`, which must not be NULL.
     pub fn required_text(&self, index: usize) -> Result<&str, StoreError> {
-        self.text(index)?.ok_or_else(|| decode_error(index, "text", Some(&SqlValue::Null)))
+        self.text(index)?
+            .ok_or_else(|| decode_error(index, "text", Some(&SqlValue::Null)))
     }
 
     /// Returns the boolean in column `index`; SQLite stores booleans as 0 and 1.
@@ -191,7 +192,10 @@ impl Store {
         sql: &str,
         params: &[SqlValue],
     ) -> Result<Option<Row>, StoreError> {
-        Ok(fetch_rows(&self.reader, sql, params).await?.into_iter().next())
+        Ok(fetch_rows(&self.reader, sql, params)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Runs one writing statement in its own transaction; returns the rows affected.
@@ -244,7 +248,11 @@ impl WriteTx {
     }
 
     /// Runs a query and decodes every row, seeing this transaction's writes.
-    pub async fn fetch_rows(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StoreError> {
+    pub async fn fetch_rows(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Row>, StoreError> {
         fetch_rows(&mut *self.tx, sql, params).await
     }
 
@@ -254,7 +262,10 @@ impl WriteTx {
         sql: &str,
         params: &[SqlValue],
     ) -> Result<Option<Row>, StoreError> {
-        Ok(fetch_rows(&mut *self.tx, sql, params).await?.into_iter().next())
+        Ok(fetch_rows(&mut *self.tx, sql, params)
+            .await?
+            .into_iter()
+            .next())
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {
@@ -283,7 +294,11 @@ fn bind_all<'q>(mut query: SqliteQuery<'q>, params: &[SqlValue]) -> SqliteQuery<
     query
 }
 
-async fn fetch_json<'e, E>(executor: E, sql: &str, params: &[SqlValue]) -> Result<Option<String>, StoreError>
+async fn fetch_json<'e, E>(
+    executor: E,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<Option<String>, StoreError>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -296,7 +311,11 @@ where
     Ok(row.try_get::<Option<String>, _>(0)?)
 }
 
-async fn fetch_rows<'e, E>(executor: E, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>, StoreError>
+async fn fetch_rows<'e, E>(
+    executor: E,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<Vec<Row>, StoreError>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {

@@ -30,18 +30,20 @@ const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS ombud_migrations (
 
 pub(crate) async fn applied_versions(pool: &SqlitePool) -> Result<Vec<i64>, StoreError> {
     sqlx::query(CREATE_LEDGER).execute(pool).await?;
-    let versions: Vec<(i64,)> = sqlx::query_as("SELECT version FROM ombud_migrations ORDER BY version")
-        .fetch_all(pool)
-        .await?;
+    let versions: Vec<(i64,)> =
+        sqlx::query_as("SELECT version FROM ombud_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await?;
     Ok(versions.into_iter().map(|(version,)| version).collect())
 }
 
 pub(crate) async fn status(pool: &SqlitePool) -> Result<MigrationStatus, StoreError> {
     let applied = applied_versions(pool).await?;
-    if let Some(unknown) = applied
-        .iter()
-        .find(|version| !SQLITE_MIGRATIONS.iter().any(|known| known.version == **version))
-    {
+    if let Some(unknown) = applied.iter().find(|version| {
+        !SQLITE_MIGRATIONS
+            .iter()
+            .any(|known| known.version == **version)
+    }) {
         return Err(StoreError::UnknownMigration { version: *unknown });
     }
     let pending: Vec<i64> = SQLITE_MIGRATIONS
@@ -62,7 +64,10 @@ pub(crate) async fn apply(pool: &SqlitePool) -> Result<Vec<i64>, StoreError> {
         return Ok(Vec::new());
     };
 
-    for migration in SQLITE_MIGRATIONS.iter().filter(|m| pending.contains(&m.version)) {
+    for migration in SQLITE_MIGRATIONS
+        .iter()
+        .filter(|m| pending.contains(&m.version))
+    {
         let failed = |source| StoreError::Migration {
             version: migration.version,
             description: migration.description.to_owned(),
@@ -73,15 +78,21 @@ pub(crate) async fn apply(pool: &SqlitePool) -> Result<Vec<i64>, StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(failed)?;
-        sqlx::query("INSERT INTO ombud_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
-            .bind(migration.version)
-            .bind(migration.description)
-            .bind(crate::now_timestamp())
-            .execute(&mut *tx)
-            .await
-            .map_err(failed)?;
+        sqlx::query(
+            "INSERT INTO ombud_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(migration.version)
+        .bind(migration.description)
+        .bind(crate::now_timestamp())
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
         tx.commit().await.map_err(failed)?;
-        tracing::info!(version = migration.version, description = migration.description, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            description = migration.description,
+            "applied migration"
+        );
     }
     Ok(pending)
 }

@@ -90,7 +90,9 @@ fn main() -> std::process::ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OMBUD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("OMBUD_LOG_FORMAT").is_ok_and(|format| format == "json") {
         builder.json().init();
     } else {
@@ -108,14 +110,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // NOTE: PostgreSQL is planned as the production backend; until it
         // lands, reject the flag instead of silently using SQLite.
         let scheme = url.split(':').next().unwrap_or_default();
-        bail!("--database-url with scheme {scheme:?} is not supported yet; omit it to use the embedded SQLite database in --data-dir");
+        bail!(
+            "--database-url with scheme {scheme:?} is not supported yet; omit it to use the embedded SQLite database in --data-dir"
+        );
     }
 
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
-        Command::Bootstrap { email, controller, password_stdin, json } => {
-            bootstrap(settings, &email, &controller, password_stdin, json).await
-        }
+        Command::Bootstrap {
+            email,
+            controller,
+            password_stdin,
+            json,
+        } => bootstrap(settings, &email, &controller, password_stdin, json).await,
         Command::Migrate => {
             let store = open_store(&settings).await?;
             let applied = store.migrate().await?;
@@ -126,8 +133,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Check } => {
-            let text = toml::to_string_pretty(&settings.redacted()).context("cannot print the settings")?;
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            let text = toml::to_string_pretty(&settings.redacted())
+                .context("cannot print the settings")?;
             print!("{text}");
             Ok(())
         }
@@ -137,7 +147,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Store::open_sqlite(&settings.data_dir, settings.database.max_connections)
         .await
-        .with_context(|| format!("cannot open the database in {}", settings.data_dir.display()))
+        .with_context(|| {
+            format!(
+                "cannot open the database in {}",
+                settings.data_dir.display()
+            )
+        })
 }
 
 /// Opens the store, creating the schema of a new database and refusing an
@@ -190,20 +205,38 @@ async fn shutdown_signal() {
     tracing::info!("shutting down, finishing in-flight requests");
 }
 
-async fn bootstrap(settings: Settings, email: &str, controller: &str, password_stdin: bool, json: bool) -> anyhow::Result<()> {
+async fn bootstrap(
+    settings: Settings,
+    email: &str,
+    controller: &str,
+    password_stdin: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     let store = open_ready_store(&settings).await?;
     let password_hash = if password_stdin {
         let mut password = String::new();
-        std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .context("cannot read the password from standard input")?;
         let password = password.trim_end_matches(['\r', '\n']).to_owned();
         ombud_auth::validate_new_password(&password)?;
         let hasher = ombud_auth::PasswordHasher::new(1)?;
-        Some(hasher.hash(ombud_auth::SecretPassword::new(password)).await?)
+        Some(
+            hasher
+                .hash(ombud_auth::SecretPassword::new(password))
+                .await?,
+        )
     } else {
         None
     };
-    let created = ombud_server::accounts::bootstrap(&store, email, controller, password_hash, settings.auth.personal_access_token_ttl_days)
-        .await?;
+    let created = ombud_server::accounts::bootstrap(
+        &store,
+        email,
+        controller,
+        password_hash,
+        settings.auth.personal_access_token_ttl_days,
+    )
+    .await?;
     store.close().await;
 
     if json {

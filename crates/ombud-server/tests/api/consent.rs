@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, Tenant, parse_uuid, spawn_app};
+use crate::helpers::{Tenant, TestApp, parse_uuid, spawn_app};
 
 const OUTPUT: &str = "status message data { dataSubjectId upsertedCount consentCookie }";
 
@@ -16,7 +16,8 @@ async fn published_jwk(app: &TestApp) -> Value {
 
 async fn consent_rows(app: &TestApp) -> (i64, i64, i64) {
     (
-        app.count("SELECT count(*) FROM data_subject_consent_form_values", &[]).await,
+        app.count("SELECT count(*) FROM data_subject_consent_form_values", &[])
+            .await,
         app.count("SELECT count(*) FROM consent_events", &[]).await,
         app.count("SELECT count(*) FROM data_subjects", &[]).await,
     )
@@ -24,8 +25,22 @@ async fn consent_rows(app: &TestApp) -> (i64, i64, i64) {
 
 async fn tenant_with_purposes(app: &TestApp, email: &str) -> (Tenant, Uuid, Uuid) {
     let tenant = app.tenant(email, "Acme").await;
-    let analytics = app.insert_purpose(&tenant.access_token, tenant.controller_id, "Analytics", None).await;
-    let marketing = app.insert_purpose(&tenant.access_token, tenant.controller_id, "Marketing", None).await;
+    let analytics = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Analytics",
+            None,
+        )
+        .await;
+    let marketing = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Marketing",
+            None,
+        )
+        .await;
     (tenant, analytics, marketing)
 }
 
@@ -54,22 +69,35 @@ async fn upsert_flat_arguments_creates_subject() {
     assert_eq!(output["data"]["upsertedCount"], json!(2));
     let subject = parse_uuid(&output["data"]["dataSubjectId"]);
     let controller = app
-        .text_column("SELECT data_controller_id FROM data_subjects WHERE id = $1", &[subject.to_string().into()])
+        .text_column(
+            "SELECT data_controller_id FROM data_subjects WHERE id = $1",
+            &[subject.to_string().into()],
+        )
         .await;
     assert_eq!(controller, Some(tenant.controller_id.to_string()));
     let did = app
-        .text_column("SELECT did FROM data_subjects WHERE id = $1", &[subject.to_string().into()])
+        .text_column(
+            "SELECT did FROM data_subjects WHERE id = $1",
+            &[subject.to_string().into()],
+        )
         .await;
     assert_eq!(did, Some(ombud_privacy::did_for(&subject)));
 
-    let cookie = output["data"]["consentCookie"].as_str().expect("consentCookie is a string");
-    let claims = ombud_privacy::verify(cookie, &published_jwk(&app).await).expect("the cookie verifies with the JWKS key");
+    let cookie = output["data"]["consentCookie"]
+        .as_str()
+        .expect("consentCookie is a string");
+    let claims = ombud_privacy::verify(cookie, &published_jwk(&app).await)
+        .expect("the cookie verifies with the JWKS key");
     assert_eq!(claims.sub, subject);
     assert_eq!(claims.data_controller_id, tenant.controller_id);
     assert_eq!(claims.purposes.get(&analytics.to_string()), Some(&true));
     assert_eq!(claims.purposes.get(&marketing.to_string()), Some(&false));
     assert_eq!(claims.purposes.len(), 2);
-    assert!((chrono::Utc::now().timestamp() - claims.iat).abs() < 60, "iat {} is not now", claims.iat);
+    assert!(
+        (chrono::Utc::now().timestamp() - claims.iat).abs() < 60,
+        "iat {} is not now",
+        claims.iat
+    );
 
     let (values, events, _) = consent_rows(&app).await;
     assert_eq!(values, 2);
@@ -111,8 +139,11 @@ async fn upsert_input_object_updates_existing_subject() {
     assert_eq!(output["status"], json!("success"));
     assert_eq!(output["data"]["dataSubjectId"], json!(subject.to_string()));
     assert_eq!(output["data"]["upsertedCount"], json!(1));
-    let cookie = output["data"]["consentCookie"].as_str().expect("consentCookie is a string");
-    let claims = ombud_privacy::verify(cookie, &published_jwk(&app).await).expect("the cookie verifies");
+    let cookie = output["data"]["consentCookie"]
+        .as_str()
+        .expect("consentCookie is a string");
+    let claims =
+        ombud_privacy::verify(cookie, &published_jwk(&app).await).expect("the cookie verifies");
     assert_eq!(claims.sub, subject);
     assert_eq!(claims.purposes.get(&marketing.to_string()), Some(&false));
 
@@ -152,7 +183,10 @@ async fn upsert_accepts_named_input_argument() {
         )
         .await;
 
-    assert_eq!(response.data()["upsertDataSubjectConsents"]["data"]["upsertedCount"], json!(1));
+    assert_eq!(
+        response.data()["upsertDataSubjectConsents"]["data"]["upsertedCount"],
+        json!(1)
+    );
 }
 
 #[tokio::test]
@@ -170,7 +204,12 @@ async fn upsert_rejects_both_argument_forms() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
     assert_eq!(consent_rows(&app).await, (0, 0, 0));
 }
 
@@ -178,7 +217,9 @@ async fn upsert_rejects_both_argument_forms() {
 async fn upsert_unknown_purpose_writes_nothing() {
     let app = spawn_app().await;
     let (tenant, analytics, _) = tenant_with_purposes(&app, "unknown@example.com").await;
-    let subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
+    let subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
+        .await;
     let before = consent_rows(&app).await;
     let unknown = Uuid::new_v4();
 
@@ -192,8 +233,17 @@ async fn upsert_unknown_purpose_writes_nothing() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
-    assert!(response.error_message().contains(&unknown.to_string()), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.error_message().contains(&unknown.to_string()),
+        "{}",
+        response.body
+    );
     assert_eq!(consent_rows(&app).await, before);
 }
 
@@ -210,7 +260,12 @@ async fn upsert_unknown_purpose_creates_no_subject() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
     assert_eq!(consent_rows(&app).await, (0, 0, 0));
 }
 
@@ -227,7 +282,12 @@ async fn upsert_rejects_non_boolean_value() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
     assert_eq!(consent_rows(&app).await, (0, 0, 0));
 }
 
@@ -261,9 +321,17 @@ async fn upsert_variable_field_access_is_explained() {
         .await;
 
     assert_eq!(response.status, reqwest::StatusCode::OK);
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
     let message = response.error_message();
     assert!(message.contains("$input.dataControllerId"), "{message}");
-    assert!(message.contains("upsertDataSubjectConsents(input: $input)"), "{message}");
+    assert!(
+        message.contains("upsertDataSubjectConsents(input: $input)"),
+        "{message}"
+    );
     assert_eq!(consent_rows(&app).await, (0, 0, 0));
 }

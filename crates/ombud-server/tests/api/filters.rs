@@ -6,10 +6,15 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, Tenant, ids, spawn_app};
+use crate::helpers::{Tenant, TestApp, ids, spawn_app};
 
 /// Titles chosen so that `_like` and `_ilike` give different results.
-const TITLES: [&str; 4] = ["Analytics cookies", "analytics tracking", "Marketing email", "Essential session"];
+const TITLES: [&str; 4] = [
+    "Analytics cookies",
+    "analytics tracking",
+    "Marketing email",
+    "Essential session",
+];
 
 struct Fixture {
     app: TestApp,
@@ -27,20 +32,39 @@ async fn fixture() -> Fixture {
     for (index, title) in TITLES.iter().enumerate() {
         // Only the first two purposes get a description, for `_is_null`.
         let description = (index < 2).then_some("described");
-        purposes.push(app.insert_purpose(&tenant.access_token, tenant.controller_id, title, description).await);
+        purposes.push(
+            app.insert_purpose(
+                &tenant.access_token,
+                tenant.controller_id,
+                title,
+                description,
+            )
+            .await,
+        );
     }
     let mut subjects = Vec::new();
     for _ in 0..5 {
-        subjects.push(app.insert_subject(&tenant.access_token, tenant.controller_id).await);
+        subjects.push(
+            app.insert_subject(&tenant.access_token, tenant.controller_id)
+                .await,
+        );
         // Distinct creation times make orderings and `_gt` deterministic.
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    Fixture { app, tenant, purposes, subjects }
+    Fixture {
+        app,
+        tenant,
+        purposes,
+        subjects,
+    }
 }
 
 impl Fixture {
     async fn query(&self, query: &str, variables: Value) -> Value {
-        let response = self.app.graphql_user(&self.tenant.access_token, query, variables).await;
+        let response = self
+            .app
+            .graphql_user(&self.tenant.access_token, query, variables)
+            .await;
         response.data().clone()
     }
 
@@ -51,7 +75,9 @@ impl Fixture {
                 json!({ "where": filter }),
             )
             .await;
-        ids(&data["dataControllerProcessingPurposes"]).into_iter().collect()
+        ids(&data["dataControllerProcessingPurposes"])
+            .into_iter()
+            .collect()
     }
 
     fn purpose_set(&self, indexes: &[usize]) -> HashSet<Uuid> {
@@ -76,7 +102,14 @@ async fn filter_in_and_nin() {
         .await;
 
     assert_eq!(ids(&data["chosen"]), chosen.to_vec());
-    assert_eq!(ids(&data["rest"]), vec![fixture.subjects[1], fixture.subjects[2], fixture.subjects[4]]);
+    assert_eq!(
+        ids(&data["rest"]),
+        vec![
+            fixture.subjects[1],
+            fixture.subjects[2],
+            fixture.subjects[4]
+        ]
+    );
     assert_eq!(data["none"], json!([]));
 }
 
@@ -84,8 +117,12 @@ async fn filter_in_and_nin() {
 async fn filter_is_null() {
     let fixture = fixture().await;
 
-    let missing = fixture.purpose_ids(json!({ "description": { "_is_null": true } })).await;
-    let present = fixture.purpose_ids(json!({ "description": { "_is_null": false } })).await;
+    let missing = fixture
+        .purpose_ids(json!({ "description": { "_is_null": true } }))
+        .await;
+    let present = fixture
+        .purpose_ids(json!({ "description": { "_is_null": false } }))
+        .await;
 
     assert_eq!(missing, fixture.purpose_set(&[2, 3]));
     assert_eq!(present, fixture.purpose_set(&[0, 1]));
@@ -95,7 +132,10 @@ async fn filter_is_null() {
 async fn filter_gt_on_timestamps() {
     let fixture = fixture().await;
     let all = fixture
-        .query("{ dataSubjects(orderBy: {createdAt: asc}) { id createdAt } }", json!({}))
+        .query(
+            "{ dataSubjects(orderBy: {createdAt: asc}) { id createdAt } }",
+            json!({}),
+        )
         .await;
     let cutoff = all["dataSubjects"][2]["createdAt"].clone();
 
@@ -118,16 +158,28 @@ async fn filter_gt_on_timestamps() {
 #[tokio::test]
 async fn filter_gt_accepts_other_offsets() {
     let fixture = fixture().await;
-    let first = fixture.query("{ dataSubjects(orderBy: {createdAt: asc}, limit: 1) { createdAt } }", json!({})).await;
-    let created = chrono::DateTime::parse_from_rfc3339(first["dataSubjects"][0]["createdAt"].as_str().expect("a timestamp"))
-        .expect("RFC 3339");
+    let first = fixture
+        .query(
+            "{ dataSubjects(orderBy: {createdAt: asc}, limit: 1) { createdAt } }",
+            json!({}),
+        )
+        .await;
+    let created = chrono::DateTime::parse_from_rfc3339(
+        first["dataSubjects"][0]["createdAt"]
+            .as_str()
+            .expect("a timestamp"),
+    )
+    .expect("RFC 3339");
     // The same instant one second earlier, written with a +02:00 offset.
     let earlier = (created - chrono::Duration::seconds(1))
         .with_timezone(&chrono::FixedOffset::east_opt(2 * 3600).expect("a valid offset"))
         .to_rfc3339();
 
     let data = fixture
-        .query("query ($t: timestamptz!) { dataSubjects(where: {createdAt: {_gt: $t}}) { id } }", json!({ "t": earlier }))
+        .query(
+            "query ($t: timestamptz!) { dataSubjects(where: {createdAt: {_gt: $t}}) { id } }",
+            json!({ "t": earlier }),
+        )
         .await;
 
     assert_eq!(ids(&data["dataSubjects"]).len(), 5, "{earlier}");
@@ -137,10 +189,18 @@ async fn filter_gt_accepts_other_offsets() {
 async fn filter_like_case_sensitivity() {
     let fixture = fixture().await;
 
-    let like = fixture.purpose_ids(json!({ "title": { "_like": "analytics%" } })).await;
-    let ilike = fixture.purpose_ids(json!({ "title": { "_ilike": "analytics%" } })).await;
-    let nlike = fixture.purpose_ids(json!({ "title": { "_nlike": "A%" } })).await;
-    let nilike = fixture.purpose_ids(json!({ "title": { "_nilike": "%ANALYTICS%" } })).await;
+    let like = fixture
+        .purpose_ids(json!({ "title": { "_like": "analytics%" } }))
+        .await;
+    let ilike = fixture
+        .purpose_ids(json!({ "title": { "_ilike": "analytics%" } }))
+        .await;
+    let nlike = fixture
+        .purpose_ids(json!({ "title": { "_nlike": "A%" } }))
+        .await;
+    let nilike = fixture
+        .purpose_ids(json!({ "title": { "_nilike": "%ANALYTICS%" } }))
+        .await;
 
     assert_eq!(like, fixture.purpose_set(&[1]));
     assert_eq!(ilike, fixture.purpose_set(&[0, 1]));
@@ -158,7 +218,9 @@ async fn filter_and_or_not() {
     let or = fixture
         .purpose_ids(json!({ "_or": [ { "title": { "_eq": TITLES[0] } }, { "title": { "_eq": TITLES[3] } } ] }))
         .await;
-    let not = fixture.purpose_ids(json!({ "_not": { "title": { "_ilike": "analytics%" } } })).await;
+    let not = fixture
+        .purpose_ids(json!({ "_not": { "title": { "_ilike": "analytics%" } } }))
+        .await;
     let nested = fixture
         .purpose_ids(json!({
             "_or": [
@@ -234,10 +296,19 @@ async fn filter_rejects_unknown_operator() {
 
     let response = fixture
         .app
-        .graphql_user(&fixture.tenant.access_token, "{ dataSubjects(where: {id: {_regex: \"x\"}}) { id } }", json!({}))
+        .graphql_user(
+            &fixture.tenant.access_token,
+            "{ dataSubjects(where: {id: {_regex: \"x\"}}) { id } }",
+            json!({}),
+        )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]

@@ -14,8 +14,19 @@ async fn missing_authorization_is_invalid_headers() {
 
     let response = app.graphql_raw(&[], CONTROLLERS.to_owned()).await;
 
-    assert_eq!(response.auth_error_code(), Some("invalid-headers"), "{}", response.body);
-    assert!(response.body["message"].as_str().is_some_and(|message| message.contains("Authorization")), "{}", response.body);
+    assert_eq!(
+        response.auth_error_code(),
+        Some("invalid-headers"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("Authorization")),
+        "{}",
+        response.body
+    );
     assert!(response.body.get("data").is_none(), "{}", response.body);
 }
 
@@ -23,9 +34,16 @@ async fn missing_authorization_is_invalid_headers() {
 async fn malformed_authorization_is_invalid_headers() {
     let app = spawn_app().await;
 
-    let response = app.graphql_raw(&[("Authorization", "Token abc")], CONTROLLERS.to_owned()).await;
+    let response = app
+        .graphql_raw(&[("Authorization", "Token abc")], CONTROLLERS.to_owned())
+        .await;
 
-    assert_eq!(response.auth_error_code(), Some("invalid-headers"), "{}", response.body);
+    assert_eq!(
+        response.auth_error_code(),
+        Some("invalid-headers"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -40,11 +58,30 @@ async fn tampered_signature_is_invalid_jwt() {
     segments[2] = format!("{replacement}{}", &signature[1..]);
     let tampered = segments.join(".");
 
-    let response = app.graphql_user(&tampered, "{ dataControllers { id } }", json!({})).await;
+    let response = app
+        .graphql_user(&tampered, "{ dataControllers { id } }", json!({}))
+        .await;
 
-    assert_eq!(response.auth_error_code(), Some("invalid-jwt"), "{}", response.body);
-    assert!(response.body["message"].as_str().is_some_and(|message| message.starts_with("Could not verify JWT")), "{}", response.body);
-    assert!(response.body["message"].as_str().is_some_and(|message| message.contains("InvalidSignature")), "{}", response.body);
+    assert_eq!(
+        response.auth_error_code(),
+        Some("invalid-jwt"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("Could not verify JWT")),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("InvalidSignature")),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -60,11 +97,23 @@ async fn tampered_claims_are_invalid_jwt() {
             "x-hasura-user-id": tenant.user_id,
         }
     });
-    let forged = format!("{}.{}.{}", segments[0], base64url_encode(forged_payload.to_string().as_bytes()), segments[2]);
+    let forged = format!(
+        "{}.{}.{}",
+        segments[0],
+        base64url_encode(forged_payload.to_string().as_bytes()),
+        segments[2]
+    );
 
-    let response = app.graphql_as(&forged, "admin", "{ dataControllers { id } }", json!({})).await;
+    let response = app
+        .graphql_as(&forged, "admin", "{ dataControllers { id } }", json!({}))
+        .await;
 
-    assert_eq!(response.auth_error_code(), Some("invalid-jwt"), "{}", response.body);
+    assert_eq!(
+        response.auth_error_code(),
+        Some("invalid-jwt"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -79,14 +128,37 @@ async fn expired_token_is_jwt_expired() {
     let tenant = app.tenant("expired@example.com", "Acme").await;
 
     // The token is still valid right after sign-in.
-    let fresh = app.graphql_user(&tenant.access_token, "{ dataControllers { id } }", json!({})).await;
+    let fresh = app
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataControllers { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.body);
 
     tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
-    let response = app.graphql_user(&tenant.access_token, "{ dataControllers { id } }", json!({})).await;
+    let response = app
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataControllers { id } }",
+            json!({}),
+        )
+        .await;
 
-    assert_eq!(response.auth_error_code(), Some("invalid-jwt"), "{}", response.body);
-    assert!(response.body["message"].as_str().is_some_and(|message| message.contains("JWTExpired")), "{}", response.body);
+    assert_eq!(
+        response.auth_error_code(),
+        Some("invalid-jwt"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("JWTExpired")),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -94,11 +166,30 @@ async fn role_outside_allowed_roles_is_access_denied() {
     let app = spawn_app().await;
     let tenant = app.tenant("staff@example.com", "Acme").await;
 
-    let response = app.graphql_as(&tenant.access_token, "admin", "{ dataControllers { id } }", json!({})).await;
+    let response = app
+        .graphql_as(
+            &tenant.access_token,
+            "admin",
+            "{ dataControllers { id } }",
+            json!({}),
+        )
+        .await;
 
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-    assert_eq!(response.error_code(), Some("access-denied"), "{}", response.body);
-    assert!(response.body.get("data").is_none_or(serde_json::Value::is_null), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("access-denied"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response
+            .body
+            .get("data")
+            .is_none_or(serde_json::Value::is_null),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -106,10 +197,18 @@ async fn wrong_admin_secret_is_rejected() {
     let app = spawn_app().await;
 
     let response = app
-        .graphql_raw(&[("X-Hasura-Admin-Secret", "not-the-secret")], CONTROLLERS.to_owned())
+        .graphql_raw(
+            &[("X-Hasura-Admin-Secret", "not-the-secret")],
+            CONTROLLERS.to_owned(),
+        )
         .await;
 
-    assert_eq!(response.auth_error_code(), Some("invalid-headers"), "{}", response.body);
+    assert_eq!(
+        response.auth_error_code(),
+        Some("invalid-headers"),
+        "{}",
+        response.body
+    );
     assert!(response.body.get("data").is_none(), "{}", response.body);
 }
 
@@ -119,12 +218,25 @@ async fn unknown_field_is_validation_failed() {
     let tenant = app.tenant("fields@example.com", "Acme").await;
 
     let response = app
-        .graphql_user(&tenant.access_token, "{ dataControllers { id noSuchColumn } }", json!({}))
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataControllers { id noSuchColumn } }",
+            json!({}),
+        )
         .await;
 
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
-    assert!(response.error_message().contains("noSuchColumn"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
+    assert!(
+        response.error_message().contains("noSuchColumn"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -133,10 +245,22 @@ async fn root_hidden_from_role_is_validation_failed() {
     let tenant = app.tenant("hidden@example.com", "Acme").await;
 
     // The `me` role manages its own account and has no data subjects root.
-    let response = app.graphql_as(&tenant.access_token, "me", "{ dataSubjects { id } }", json!({})).await;
+    let response = app
+        .graphql_as(
+            &tenant.access_token,
+            "me",
+            "{ dataSubjects { id } }",
+            json!({}),
+        )
+        .await;
 
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -145,10 +269,19 @@ async fn secret_column_is_not_selectable() {
     let tenant = app.tenant("secrets@example.com", "Acme").await;
 
     let response = app
-        .graphql_user(&tenant.access_token, "{ dataControllers { id dxKeyHash } }", json!({}))
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataControllers { id dxKeyHash } }",
+            json!({}),
+        )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -158,11 +291,24 @@ async fn invalid_json_body_is_invalid_json() {
     let authorization = format!("Bearer {}", tenant.access_token);
 
     let response = app
-        .graphql_raw(&[("Authorization", authorization.as_str())], "{\"query\": \"{ dataControllers { id } }\"".to_owned())
+        .graphql_raw(
+            &[("Authorization", authorization.as_str())],
+            "{\"query\": \"{ dataControllers { id } }\"".to_owned(),
+        )
         .await;
 
-    assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.body);
-    assert_eq!(response.error_code(), Some("invalid-json"), "{}", response.body);
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.body
+    );
+    assert_eq!(
+        response.error_code(),
+        Some("invalid-json"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -173,10 +319,22 @@ async fn oversized_body_is_request_too_large() {
     let padding = " ".repeat(4096);
     let body = format!("{{\"query\": \"{{ dataControllers {{ id }} }}{padding}\"}}");
 
-    let response = app.graphql_raw(&[("Authorization", authorization.as_str())], body).await;
+    let response = app
+        .graphql_raw(&[("Authorization", authorization.as_str())], body)
+        .await;
 
-    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", response.body);
-    assert_eq!(response.error_code(), Some("request-too-large"), "{}", response.body);
+    assert_eq!(
+        response.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        response.body
+    );
+    assert_eq!(
+        response.error_code(),
+        Some("request-too-large"),
+        "{}",
+        response.body
+    );
 }
 
 /// Encodes unpadded base64url, the inverse of `helpers::base64url_decode`.

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use crate::helpers::{ids, parse_uuid, spawn_app};
 
 fn timestamp(value: &Value) -> DateTime<Utc> {
-    let text = value.as_str().unwrap_or_else(|| panic!("expected a timestamp string, got {value}"));
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a timestamp string, got {value}"));
     DateTime::parse_from_rfc3339(text)
         .unwrap_or_else(|error| panic!("{text:?} is not RFC 3339: {error}"))
         .with_timezone(&Utc)
@@ -18,7 +20,13 @@ async fn guide_lists_data_controllers() {
     let app = spawn_app().await;
     let tenant = app.tenant("list@example.com", "Acme Shop").await;
 
-    let response = app.graphql_user(&tenant.access_token, "{ dataControllers { id title } }", json!({})).await;
+    let response = app
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataControllers { id title } }",
+            json!({}),
+        )
+        .await;
 
     assert_eq!(
         response.data()["dataControllers"],
@@ -46,18 +54,30 @@ async fn guide_gets_data_controller_details() {
       }
     }";
 
-    let response = app.graphql_user(&tenant.access_token, query, json!({ "id": tenant.controller_id })).await;
+    let response = app
+        .graphql_user(
+            &tenant.access_token,
+            query,
+            json!({ "id": tenant.controller_id }),
+        )
+        .await;
 
     let controller = &response.data()["dataController"];
     assert_eq!(controller["id"], json!(tenant.controller_id.to_string()));
     assert_eq!(controller["title"], json!("Acme Shop"));
     assert_eq!(controller["did"], json!(tenant.controller_did));
-    assert_eq!(controller["did"], json!(ombud_privacy::did_for(&tenant.controller_id)));
+    assert_eq!(
+        controller["did"],
+        json!(ombud_privacy::did_for(&tenant.controller_id))
+    );
     assert_eq!(controller["description"], Value::Null);
     assert_eq!(controller["industry"], Value::Null);
     timestamp(&controller["createdAt"]);
     timestamp(&controller["updatedAt"]);
-    assert_eq!(controller["users"], json!([{ "userId": tenant.user_id.to_string(), "role": "owner" }]));
+    assert_eq!(
+        controller["users"],
+        json!([{ "userId": tenant.user_id.to_string(), "role": "owner" }])
+    );
 }
 
 #[tokio::test]
@@ -66,7 +86,10 @@ async fn guide_queries_data_subjects() {
     let tenant = app.tenant("subjects@example.com", "Acme").await;
     let mut inserted = Vec::new();
     for _ in 0..3 {
-        inserted.push(app.insert_subject(&tenant.access_token, tenant.controller_id).await);
+        inserted.push(
+            app.insert_subject(&tenant.access_token, tenant.controller_id)
+                .await,
+        );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let query = "query GetDataSubjects($controllerId: uuid!, $limit: Int = 50) {
@@ -85,29 +108,52 @@ async fn guide_queries_data_subjects() {
     }";
 
     let all = app
-        .graphql_user(&tenant.access_token, query, json!({ "controllerId": tenant.controller_id, "limit": 100 }))
+        .graphql_user(
+            &tenant.access_token,
+            query,
+            json!({ "controllerId": tenant.controller_id, "limit": 100 }),
+        )
         .await;
     let limited = app
-        .graphql_user(&tenant.access_token, query, json!({ "controllerId": tenant.controller_id, "limit": 2 }))
+        .graphql_user(
+            &tenant.access_token,
+            query,
+            json!({ "controllerId": tenant.controller_id, "limit": 2 }),
+        )
         .await;
     // Without `limit` the variable's default of 50 applies.
-    let defaulted = app.graphql_user(&tenant.access_token, query, json!({ "controllerId": tenant.controller_id })).await;
+    let defaulted = app
+        .graphql_user(
+            &tenant.access_token,
+            query,
+            json!({ "controllerId": tenant.controller_id }),
+        )
+        .await;
 
     let rows = &all.data()["dataSubjects"];
     let newest_first: Vec<_> = inserted.iter().rev().copied().collect();
     assert_eq!(ids(rows), newest_first);
     for row in rows.as_array().expect("a list") {
         let did = row["did"].as_str().expect("did is a string");
-        let hex = did.strip_prefix("did:dep:").unwrap_or_else(|| panic!("{did} lacks did:dep:"));
+        let hex = did
+            .strip_prefix("did:dep:")
+            .unwrap_or_else(|| panic!("{did} lacks did:dep:"));
         assert_eq!(hex.len(), 64, "{did}");
-        assert!(hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)), "{did}");
+        assert!(
+            hex.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+            "{did}"
+        );
         assert_eq!(did, ombud_privacy::did_for(&parse_uuid(&row["id"])));
         assert_eq!(row["doNotTrack"], json!(false));
         assert_eq!(row["globalPrivacyControl"], json!(false));
         timestamp(&row["createdAt"]);
         timestamp(&row["updatedAt"]);
     }
-    assert_eq!(ids(&limited.data()["dataSubjects"]), newest_first[..2].to_vec());
+    assert_eq!(
+        ids(&limited.data()["dataSubjects"]),
+        newest_first[..2].to_vec()
+    );
     assert_eq!(ids(&defaulted.data()["dataSubjects"]), newest_first);
 }
 
@@ -115,8 +161,22 @@ async fn guide_queries_data_subjects() {
 async fn guide_gets_subject_with_consent_values() {
     let app = spawn_app().await;
     let tenant = app.tenant("consents@example.com", "Acme").await;
-    let analytics = app.insert_purpose(&tenant.access_token, tenant.controller_id, "Analytics", None).await;
-    let marketing = app.insert_purpose(&tenant.access_token, tenant.controller_id, "Marketing", None).await;
+    let analytics = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Analytics",
+            None,
+        )
+        .await;
+    let marketing = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Marketing",
+            None,
+        )
+        .await;
     let recorded = app
         .upsert_consents(
             &tenant.access_token,
@@ -145,13 +205,24 @@ async fn guide_gets_subject_with_consent_values() {
       }
     }";
 
-    let response = app.graphql_user(&tenant.access_token, query, json!({ "dataSubjectId": subject })).await;
+    let response = app
+        .graphql_user(
+            &tenant.access_token,
+            query,
+            json!({ "dataSubjectId": subject }),
+        )
+        .await;
 
     let data = response.data();
     assert_eq!(data["dataSubject"]["id"], json!(subject.to_string()));
-    assert_eq!(data["dataSubject"]["did"], json!(ombud_privacy::did_for(&subject)));
+    assert_eq!(
+        data["dataSubject"]["did"],
+        json!(ombud_privacy::did_for(&subject))
+    );
     assert_eq!(data["dataSubject"]["doNotTrack"], json!(false));
-    let values = data["dataSubjectConsentFormValues"].as_array().expect("a list");
+    let values = data["dataSubjectConsentFormValues"]
+        .as_array()
+        .expect("a list");
     assert_eq!(values.len(), 2, "{}", response.body);
     let value_of = |purpose: uuid::Uuid| {
         values
@@ -173,8 +244,11 @@ async fn guide_gets_subject_with_consent_values() {
 async fn guide_submits_rights_request() {
     let app = spawn_app().await;
     let tenant = app.tenant("dsar@example.com", "Acme").await;
-    let subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
-    let mutation = "mutation SubmitRightsRequest($input: data_subject_rights_requests_insert_input!) {
+    let subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
+        .await;
+    let mutation =
+        "mutation SubmitRightsRequest($input: data_subject_rights_requests_insert_input!) {
       insertDataSubjectRightsRequest(object: $input) {
         id
         requestType
@@ -206,25 +280,39 @@ async fn guide_submits_rights_request() {
         )
         .await;
     let stored = &stored.data()["dataSubjectRightsRequest"];
-    assert_eq!(stored["dataControllerId"], json!(tenant.controller_id.to_string()));
+    assert_eq!(
+        stored["dataControllerId"],
+        json!(tenant.controller_id.to_string())
+    );
     assert_eq!(stored["dataSubjectId"], json!(subject.to_string()));
     assert_eq!(stored["verified"], json!(false));
     assert_eq!(stored["jurisdiction"], json!("gdpr"));
     let received = timestamp(&stored["receivedAt"]);
     let due = timestamp(&stored["dueAt"]);
     assert_eq!(Some(due), received.checked_add_months(Months::new(1)));
-    assert!((Utc::now() - received).num_seconds().abs() < 60, "receivedAt {received} is not the current time");
+    assert!(
+        (Utc::now() - received).num_seconds().abs() < 60,
+        "receivedAt {received} is not the current time"
+    );
 }
 
 #[tokio::test]
 async fn rights_request_short_code_is_canonicalized() {
     let app = spawn_app().await;
     let tenant = app.tenant("codes@example.com", "Acme").await;
-    let subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
+    let subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
+        .await;
 
-    let export = app.insert_rights_request(&tenant.access_token, subject, "export").await;
-    let rectify = app.insert_rights_request(&tenant.access_token, subject, "rectify").await;
-    let no_sale = app.insert_rights_request(&tenant.access_token, subject, "noSale").await;
+    let export = app
+        .insert_rights_request(&tenant.access_token, subject, "export")
+        .await;
+    let rectify = app
+        .insert_rights_request(&tenant.access_token, subject, "rectify")
+        .await;
+    let no_sale = app
+        .insert_rights_request(&tenant.access_token, subject, "noSale")
+        .await;
 
     assert_eq!(export["requestType"], json!("portability"));
     assert_eq!(rectify["requestType"], json!("rectification"));
@@ -244,7 +332,9 @@ async fn rights_request_short_code_is_canonicalized() {
 async fn rights_request_rejects_unknown_type() {
     let app = spawn_app().await;
     let tenant = app.tenant("badtype@example.com", "Acme").await;
-    let subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
+    let subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
+        .await;
 
     let response = app
         .graphql_user(
@@ -254,8 +344,15 @@ async fn rights_request_rejects_unknown_type() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
-    let count = app.count("SELECT count(*) FROM data_subject_rights_requests", &[]).await;
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
+    let count = app
+        .count("SELECT count(*) FROM data_subject_rights_requests", &[])
+        .await;
     assert_eq!(count, 0);
 }
 
@@ -263,12 +360,21 @@ async fn rights_request_rejects_unknown_type() {
 async fn guide_lists_rights_requests() {
     let app = spawn_app().await;
     let tenant = app.tenant("requests@example.com", "Acme").await;
-    let subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
-    let other_subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
-    let first = app.insert_rights_request(&tenant.access_token, subject, "access").await;
+    let subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
+        .await;
+    let other_subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
+        .await;
+    let first = app
+        .insert_rights_request(&tenant.access_token, subject, "access")
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let second = app.insert_rights_request(&tenant.access_token, subject, "erasure").await;
-    app.insert_rights_request(&tenant.access_token, other_subject, "access").await;
+    let second = app
+        .insert_rights_request(&tenant.access_token, subject, "erasure")
+        .await;
+    app.insert_rights_request(&tenant.access_token, other_subject, "access")
+        .await;
     let query = "query GetRightsRequests($dataSubjectId: uuid!) {
       dataSubjectRightsRequests(
         where: { dataSubjectId: { _eq: $dataSubjectId } }
@@ -283,10 +389,19 @@ async fn guide_lists_rights_requests() {
       }
     }";
 
-    let response = app.graphql_user(&tenant.access_token, query, json!({ "dataSubjectId": subject })).await;
+    let response = app
+        .graphql_user(
+            &tenant.access_token,
+            query,
+            json!({ "dataSubjectId": subject }),
+        )
+        .await;
 
     let rows = &response.data()["dataSubjectRightsRequests"];
-    assert_eq!(ids(rows), vec![parse_uuid(&second["id"]), parse_uuid(&first["id"])]);
+    assert_eq!(
+        ids(rows),
+        vec![parse_uuid(&second["id"]), parse_uuid(&first["id"])]
+    );
     assert_eq!(rows[0]["requestType"], json!("erasure"));
     assert_eq!(rows[1]["requestType"], json!("access"));
     assert_eq!(rows[0]["status"], json!("submitted"));
@@ -298,9 +413,21 @@ async fn guide_lists_rights_requests() {
 async fn update_consent_value_with_pk_columns() {
     let app = spawn_app().await;
     let tenant = app.tenant("update@example.com", "Acme").await;
-    let purpose = app.insert_purpose(&tenant.access_token, tenant.controller_id, "Analytics", None).await;
+    let purpose = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Analytics",
+            None,
+        )
+        .await;
     let recorded = app
-        .upsert_consents(&tenant.access_token, tenant.controller_id, None, json!({ purpose.to_string(): true }))
+        .upsert_consents(
+            &tenant.access_token,
+            tenant.controller_id,
+            None,
+            json!({ purpose.to_string(): true }),
+        )
         .await;
     let subject = parse_uuid(&recorded["dataSubjectId"]);
     let listed = app
@@ -325,7 +452,10 @@ async fn update_consent_value_with_pk_columns() {
     assert_eq!(updated["id"], json!(value_id.to_string()));
     assert_eq!(updated["value"], json!("false"));
     let stored = app
-        .text_column("SELECT value FROM data_subject_consent_form_values WHERE id = $1", &[value_id.to_string().into()])
+        .text_column(
+            "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
+            &[value_id.to_string().into()],
+        )
         .await;
     assert_eq!(stored.as_deref(), Some("false"));
     // The change is recorded in the consent history.
@@ -337,9 +467,21 @@ async fn update_consent_value_with_pk_columns() {
 async fn update_consent_value_rejects_non_boolean_text() {
     let app = spawn_app().await;
     let tenant = app.tenant("badvalue@example.com", "Acme").await;
-    let purpose = app.insert_purpose(&tenant.access_token, tenant.controller_id, "Analytics", None).await;
-    app.upsert_consents(&tenant.access_token, tenant.controller_id, None, json!({ purpose.to_string(): true }))
+    let purpose = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Analytics",
+            None,
+        )
         .await;
+    app.upsert_consents(
+        &tenant.access_token,
+        tenant.controller_id,
+        None,
+        json!({ purpose.to_string(): true }),
+    )
+    .await;
     let value_id = app
         .text_column("SELECT id FROM data_subject_consent_form_values", &[])
         .await
@@ -353,9 +495,17 @@ async fn update_consent_value_rejects_non_boolean_text() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
     let stored = app
-        .text_column("SELECT value FROM data_subject_consent_form_values WHERE id = $1", &[value_id.into()])
+        .text_column(
+            "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
+            &[value_id.into()],
+        )
         .await;
     assert_eq!(stored.as_deref(), Some("true"));
 }

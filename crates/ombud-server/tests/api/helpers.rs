@@ -41,17 +41,27 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("create a temporary data directory");
 
-    let mut settings = Settings { data_dir: data_dir.path().to_path_buf(), ..Settings::default() };
+    let mut settings = Settings {
+        data_dir: data_dir.path().to_path_buf(),
+        ..Settings::default()
+    };
     settings.auth.admin_secret = Some(Secret::new(ADMIN_SECRET.to_owned()));
     settings.auth.password_hash_concurrency = 1;
     configure(&mut settings);
 
-    let store = Store::open_sqlite(data_dir.path(), 4).await.expect("open the SQLite store");
+    let store = Store::open_sqlite(data_dir.path(), 4)
+        .await
+        .expect("open the SQLite store");
     store.migrate().await.expect("apply migrations");
     let state = AppState::new(settings, store.clone()).expect("build the application state");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("read the bound address").port();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let port = listener
+        .local_addr()
+        .expect("read the bound address")
+        .port();
     let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let shutdown = async move {
@@ -100,9 +110,20 @@ pub struct GraphqlResponse {
 impl GraphqlResponse {
     /// Returns the `data` object of a successful response and fails the test on any error.
     pub fn data(&self) -> &Value {
-        assert_eq!(self.status, StatusCode::OK, "unexpected HTTP status, body: {}", self.body);
-        assert!(self.body.get("errors").is_none(), "unexpected GraphQL errors: {}", self.body);
-        self.body.get("data").unwrap_or_else(|| panic!("no data in {}", self.body))
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "unexpected HTTP status, body: {}",
+            self.body
+        );
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected GraphQL errors: {}",
+            self.body
+        );
+        self.body
+            .get("data")
+            .unwrap_or_else(|| panic!("no data in {}", self.body))
     }
 
     /// `extensions.code` of the first error, if there is an error.
@@ -113,7 +134,12 @@ impl GraphqlResponse {
     /// Returns `error` of an authentication failure. The GraphQL endpoint returns 401s in
     /// the auth endpoints' `{status, message, error}` shape, without `errors`.
     pub fn auth_error_code(&self) -> Option<&str> {
-        assert_eq!(self.status, StatusCode::UNAUTHORIZED, "expected 401, body: {}", self.body);
+        assert_eq!(
+            self.status,
+            StatusCode::UNAUTHORIZED,
+            "expected 401, body: {}",
+            self.body
+        );
         assert_eq!(self.body["status"], serde_json::json!(401), "{}", self.body);
         self.body["error"].as_str()
     }
@@ -128,12 +154,23 @@ impl GraphqlResponse {
 
 impl TestApp {
     /// Sends a JSON body to `path` with optional extra headers and returns the status and JSON reply.
-    pub async fn post_json(&self, path: &str, headers: &[(&str, &str)], body: &Value) -> JsonResponse {
-        let mut request = self.client.post(format!("{}{path}", self.address)).json(body);
+    pub async fn post_json(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> JsonResponse {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.unwrap_or_else(|error| panic!("POST {path} failed: {error}"));
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("POST {path} failed: {error}"));
         read_json(response).await
     }
 
@@ -155,7 +192,12 @@ impl TestApp {
     }
 
     /// Like [`TestApp::bootstrap`], with an Argon2id hash of `password` stored for the user.
-    pub async fn bootstrap_with_password(&self, email: &str, title: &str, password: &str) -> Bootstrap {
+    pub async fn bootstrap_with_password(
+        &self,
+        email: &str,
+        title: &str,
+        password: &str,
+    ) -> Bootstrap {
         let hasher = ombud_auth::PasswordHasher::new(1).expect("create a password hasher");
         let hash = hasher
             .hash(ombud_auth::SecretPassword::new(password.to_owned()))
@@ -172,28 +214,43 @@ impl TestApp {
             .await
             .expect("create a staff user");
         let expires_at = chrono::Utc::now() + chrono::Duration::days(30);
-        let pat = ombud_server::accounts::create_personal_access_token(&self.store, user.id, "test", expires_at)
-            .await
-            .expect("create a personal access token");
+        let pat = ombud_server::accounts::create_personal_access_token(
+            &self.store,
+            user.id,
+            "test",
+            expires_at,
+        )
+        .await
+        .expect("create a personal access token");
         (user.id, pat.token.expose().to_owned())
     }
 
     pub async fn sign_in_pat_raw(&self, personal_access_token: &str) -> JsonResponse {
-        self.post_json("/v1/signin/pat", &[], &json!({ "personalAccessToken": personal_access_token }))
-            .await
+        self.post_json(
+            "/v1/signin/pat",
+            &[],
+            &json!({ "personalAccessToken": personal_access_token }),
+        )
+        .await
     }
 
     /// Exchanges a PAT for a session; returns `(accessToken, refreshToken)`.
     pub async fn sign_in_pat(&self, personal_access_token: &str) -> (String, String) {
         let response = self.sign_in_pat_raw(personal_access_token).await;
-        assert_eq!(response.status, StatusCode::OK, "PAT sign-in failed: {}", response.body);
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "PAT sign-in failed: {}",
+            response.body
+        );
         session_tokens(&response.body)
     }
 
     /// Bootstraps a user and controller and signs the user in.
     pub async fn tenant(&self, email: &str, title: &str) -> Tenant {
         let bootstrap = self.bootstrap(email, title).await;
-        let (access_token, refresh_token) = self.sign_in_pat(&bootstrap.personal_access_token).await;
+        let (access_token, refresh_token) =
+            self.sign_in_pat(&bootstrap.personal_access_token).await;
         Tenant {
             user_id: bootstrap.user_id,
             controller_id: bootstrap.data_controller_id,
@@ -215,27 +272,49 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.unwrap_or_else(|error| panic!("POST /v1/graphql failed: {error}"));
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("POST /v1/graphql failed: {error}"));
         let JsonResponse { status, body } = read_json(response).await;
         GraphqlResponse { status, body }
     }
 
     /// Runs a GraphQL document with a bearer token as `role`.
-    pub async fn graphql_as(&self, access_token: &str, role: &str, query: &str, variables: Value) -> GraphqlResponse {
+    pub async fn graphql_as(
+        &self,
+        access_token: &str,
+        role: &str,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
         let authorization = format!("Bearer {access_token}");
-        let headers = [("Authorization", authorization.as_str()), ("X-Hasura-Role", role)];
-        self.graphql_raw(&headers, request_body(query, variables)).await
+        let headers = [
+            ("Authorization", authorization.as_str()),
+            ("X-Hasura-Role", role),
+        ];
+        self.graphql_raw(&headers, request_body(query, variables))
+            .await
     }
 
     /// Runs a GraphQL document as the staff role `user`, as the published clients do.
-    pub async fn graphql_user(&self, access_token: &str, query: &str, variables: Value) -> GraphqlResponse {
-        self.graphql_as(access_token, "user", query, variables).await
+    pub async fn graphql_user(
+        &self,
+        access_token: &str,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
+        self.graphql_as(access_token, "user", query, variables)
+            .await
     }
 
     /// Runs a GraphQL document as `admin` through `X-Hasura-Admin-Secret`.
     pub async fn graphql_admin(&self, query: &str, variables: Value) -> GraphqlResponse {
-        self.graphql_raw(&[("X-Hasura-Admin-Secret", ADMIN_SECRET)], request_body(query, variables))
-            .await
+        self.graphql_raw(
+            &[("X-Hasura-Admin-Secret", ADMIN_SECRET)],
+            request_body(query, variables),
+        )
+        .await
     }
 
     /// Inserts a data subject into `controller_id` as role `user` and returns its id.
@@ -277,7 +356,12 @@ impl TestApp {
     }
 
     /// Inserts a rights request for `subject_id` as role `user` and returns the row.
-    pub async fn insert_rights_request(&self, access_token: &str, subject_id: Uuid, request_type: &str) -> Value {
+    pub async fn insert_rights_request(
+        &self,
+        access_token: &str,
+        subject_id: Uuid,
+        request_type: &str,
+    ) -> Value {
         let response = self
             .graphql_user(
                 access_token,
@@ -317,7 +401,8 @@ impl TestApp {
             .await
             .unwrap_or_else(|error| panic!("{sql} failed: {error}"))
             .unwrap_or_else(|| panic!("{sql} returned no row"));
-        row.int(0).unwrap_or_else(|error| panic!("{sql} did not return a count: {error}"))
+        row.int(0)
+            .unwrap_or_else(|error| panic!("{sql} did not return a count: {error}"))
     }
 
     /// Reads one text column of one row directly from the database.
@@ -327,14 +412,17 @@ impl TestApp {
             .fetch_optional(sql, params)
             .await
             .unwrap_or_else(|error| panic!("{sql} failed: {error}"))?;
-        row.text(0).unwrap_or_else(|error| panic!("{sql} did not return text: {error}")).map(str::to_owned)
+        row.text(0)
+            .unwrap_or_else(|error| panic!("{sql} did not return text: {error}"))
+            .map(str::to_owned)
     }
 }
 
 async fn read_json(response: reqwest::Response) -> JsonResponse {
     let status = response.status();
     let text = response.text().await.expect("read the response body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|error| panic!("response is not JSON ({error}): {text}"));
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("response is not JSON ({error}): {text}"));
     JsonResponse { status, body }
 }
 
@@ -345,13 +433,19 @@ fn request_body(query: &str, variables: Value) -> String {
 /// `(accessToken, refreshToken)` of a `{"session": ...}` body.
 pub fn session_tokens(body: &Value) -> (String, String) {
     let session = &body["session"];
-    let access = session["accessToken"].as_str().unwrap_or_else(|| panic!("no accessToken in {body}"));
-    let refresh = session["refreshToken"].as_str().unwrap_or_else(|| panic!("no refreshToken in {body}"));
+    let access = session["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no accessToken in {body}"));
+    let refresh = session["refreshToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no refreshToken in {body}"));
     (access.to_owned(), refresh.to_owned())
 }
 
 pub fn parse_uuid(value: &Value) -> Uuid {
-    let text = value.as_str().unwrap_or_else(|| panic!("expected a uuid string, got {value}"));
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a uuid string, got {value}"));
     Uuid::parse_str(text).unwrap_or_else(|error| panic!("{text:?} is not a uuid: {error}"))
 }
 
@@ -391,6 +485,9 @@ pub fn base64url_decode(text: &str) -> Vec<u8> {
 
 /// Decodes the JSON of one segment of a compact JWT (0 = header, 1 = payload).
 pub fn jwt_segment(token: &str, index: usize) -> Value {
-    let segment = token.split('.').nth(index).unwrap_or_else(|| panic!("the JWT has no segment {index}"));
+    let segment = token
+        .split('.')
+        .nth(index)
+        .unwrap_or_else(|| panic!("the JWT has no segment {index}"));
     serde_json::from_slice(&base64url_decode(segment)).expect("the JWT segment is JSON")
 }

@@ -3,17 +3,24 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Tenant, ids, parse_uuid, spawn_app};
+use crate::helpers::{Tenant, TestApp, ids, parse_uuid, spawn_app};
 
 /// Creates a second PAT for `tenant` through `POST /v1/pat`; returns its id and plaintext.
 async fn create_pat(app: &TestApp, tenant: &Tenant, name: &str) -> (uuid::Uuid, String) {
     let authorization = format!("Bearer {}", tenant.access_token);
     let expires_at = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let created = app
-        .post_json("/v1/pat", &[("Authorization", authorization.as_str())], &json!({ "expiresAt": expires_at, "name": name }))
+        .post_json(
+            "/v1/pat",
+            &[("Authorization", authorization.as_str())],
+            &json!({ "expiresAt": expires_at, "name": name }),
+        )
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
-    let token = created.body["personalAccessToken"].as_str().expect("the PAT is returned").to_owned();
+    let token = created.body["personalAccessToken"]
+        .as_str()
+        .expect("the PAT is returned")
+        .to_owned();
     (parse_uuid(&created.body["id"]), token)
 }
 
@@ -26,10 +33,18 @@ async fn me_lists_only_own_personal_access_tokens() {
     create_pat(&app, &bob, "bob's").await;
 
     let response = app
-        .graphql_as(&alice.access_token, "me", "{ personalAccessTokens(orderBy: {createdAt: asc}) { id userId name revokedAt } }", json!({}))
+        .graphql_as(
+            &alice.access_token,
+            "me",
+            "{ personalAccessTokens(orderBy: {createdAt: asc}) { id userId name revokedAt } }",
+            json!({}),
+        )
         .await;
 
-    let tokens = response.data()["personalAccessTokens"].as_array().expect("a list").clone();
+    let tokens = response.data()["personalAccessTokens"]
+        .as_array()
+        .expect("a list")
+        .clone();
     assert_eq!(tokens.len(), 2, "{}", response.body);
     for token in &tokens {
         assert_eq!(token["userId"], json!(alice.user_id.to_string()));
@@ -37,7 +52,9 @@ async fn me_lists_only_own_personal_access_tokens() {
     }
     assert_eq!(parse_uuid(&tokens[1]["id"]), alice_second);
     assert_eq!(tokens[1]["name"], json!("second"));
-    let total = app.count("SELECT count(*) FROM personal_access_tokens", &[]).await;
+    let total = app
+        .count("SELECT count(*) FROM personal_access_tokens", &[])
+        .await;
     assert_eq!(total, 4);
 }
 
@@ -47,10 +64,20 @@ async fn me_personal_access_tokens_hide_hash() {
     let alice = app.tenant("hash@example.com", "A").await;
 
     let response = app
-        .graphql_as(&alice.access_token, "me", "{ personalAccessTokens { id tokenHash } }", json!({}))
+        .graphql_as(
+            &alice.access_token,
+            "me",
+            "{ personalAccessTokens { id tokenHash } }",
+            json!({}),
+        )
         .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]
@@ -58,7 +85,10 @@ async fn me_deletes_pat_and_it_stops_working() {
     let app = spawn_app().await;
     let alice = app.tenant("revoke@example.com", "A").await;
     let (second_id, second_token) = create_pat(&app, &alice, "to revoke").await;
-    assert_eq!(app.sign_in_pat_raw(&second_token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.sign_in_pat_raw(&second_token).await.status,
+        StatusCode::OK
+    );
 
     let response = app
         .graphql_as(
@@ -69,12 +99,20 @@ async fn me_deletes_pat_and_it_stops_working() {
         )
         .await;
 
-    assert_eq!(response.data()["deletePersonalAccessToken"]["id"], json!(second_id.to_string()));
+    assert_eq!(
+        response.data()["deletePersonalAccessToken"]["id"],
+        json!(second_id.to_string())
+    );
     let revoked = app.sign_in_pat_raw(&second_token).await;
     assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{}", revoked.body);
     assert_eq!(revoked.body["error"], json!("invalid-pat"));
     // The other token is untouched.
-    assert_eq!(app.sign_in_pat_raw(&alice.personal_access_token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.sign_in_pat_raw(&alice.personal_access_token)
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -93,8 +131,15 @@ async fn me_revokes_pat_by_setting_revoked_at() {
         )
         .await;
 
-    assert!(response.data()["updatePersonalAccessToken"]["revokedAt"].is_string(), "{}", response.body);
-    assert_eq!(app.sign_in_pat_raw(&second_token).await.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        response.data()["updatePersonalAccessToken"]["revokedAt"].is_string(),
+        "{}",
+        response.body
+    );
+    assert_eq!(
+        app.sign_in_pat_raw(&second_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -136,7 +181,10 @@ async fn me_users_shows_only_self() {
     assert_eq!(ids(&data["users"]), vec![alice.user_id]);
     assert_eq!(data["users"][0]["email"], json!("self@example.com"));
     assert_eq!(data["users"][0]["defaultRole"], json!("user"));
-    assert_eq!(data["users"][0]["personalAccessTokens"], json!([{ "userId": alice.user_id.to_string() }]));
+    assert_eq!(
+        data["users"][0]["personalAccessTokens"],
+        json!([{ "userId": alice.user_id.to_string() }])
+    );
     assert_eq!(data["bob"], Value::Null);
 }
 
@@ -145,7 +193,19 @@ async fn me_cannot_read_controllers() {
     let app = spawn_app().await;
     let alice = app.tenant("scope@example.com", "A").await;
 
-    let response = app.graphql_as(&alice.access_token, "me", "{ dataControllers { id } }", json!({})).await;
+    let response = app
+        .graphql_as(
+            &alice.access_token,
+            "me",
+            "{ dataControllers { id } }",
+            json!({}),
+        )
+        .await;
 
-    assert_eq!(response.error_code(), Some("validation-failed"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
 }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, Tenant, ids, parse_uuid, spawn_app};
+use crate::helpers::{Tenant, TestApp, ids, parse_uuid, spawn_app};
 
 /// One tenant with one row in every controller-owned table.
 struct Seeded {
@@ -17,10 +17,24 @@ struct Seeded {
 
 async fn seed(app: &TestApp, email: &str, title: &str) -> Seeded {
     let tenant = app.tenant(email, title).await;
-    let subject = app.insert_subject(&tenant.access_token, tenant.controller_id).await;
-    let purpose = app.insert_purpose(&tenant.access_token, tenant.controller_id, &format!("{title} analytics"), None).await;
-    app.upsert_consents(&tenant.access_token, tenant.controller_id, Some(subject), json!({ purpose.to_string(): true }))
+    let subject = app
+        .insert_subject(&tenant.access_token, tenant.controller_id)
         .await;
+    let purpose = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            &format!("{title} analytics"),
+            None,
+        )
+        .await;
+    app.upsert_consents(
+        &tenant.access_token,
+        tenant.controller_id,
+        Some(subject),
+        json!({ purpose.to_string(): true }),
+    )
+    .await;
     let consent_value = app
         .text_column(
             "SELECT id FROM data_subject_consent_form_values WHERE data_subject_id = $1",
@@ -28,7 +42,9 @@ async fn seed(app: &TestApp, email: &str, title: &str) -> Seeded {
         )
         .await
         .expect("the consent value was written");
-    let request = app.insert_rights_request(&tenant.access_token, subject, "access").await;
+    let request = app
+        .insert_rights_request(&tenant.access_token, subject, "access")
+        .await;
     Seeded {
         tenant,
         subject,
@@ -56,7 +72,10 @@ async fn table_counts(app: &TestApp) -> Vec<i64> {
         "consent_events",
         "data_subject_rights_requests",
     ] {
-        counts.push(app.count(&format!("SELECT count(*) FROM {table}"), &[]).await);
+        counts.push(
+            app.count(&format!("SELECT count(*) FROM {table}"), &[])
+                .await,
+        );
     }
     counts
 }
@@ -69,7 +88,10 @@ async fn add_member(app: &TestApp, controller_id: Uuid, user_id: Uuid, role: &st
             json!({ "object": { "dataControllerId": controller_id, "userId": user_id, "role": role } }),
         )
         .await;
-    assert_eq!(response.data()["insertDataControllerUser"]["role"], json!(role));
+    assert_eq!(
+        response.data()["insertDataControllerUser"]["role"],
+        json!(role)
+    );
 }
 
 /// Signs in a new user who has `role` in `controller_id` and no other membership.
@@ -92,21 +114,37 @@ async fn list_roots_show_only_own_rows() {
       dataSubjectRightsRequests { id }
     }";
 
-    let response = app.graphql_user(&a.tenant.access_token, query, json!({})).await;
+    let response = app
+        .graphql_user(&a.tenant.access_token, query, json!({}))
+        .await;
 
     let data = response.data();
     assert_eq!(ids(&data["dataControllers"]), vec![a.tenant.controller_id]);
     assert_eq!(ids(&data["dataSubjects"]), vec![a.subject]);
-    assert_eq!(ids(&data["dataControllerProcessingPurposes"]), vec![a.purpose]);
-    assert_eq!(ids(&data["dataSubjectConsentFormValues"]), vec![a.consent_value]);
+    assert_eq!(
+        ids(&data["dataControllerProcessingPurposes"]),
+        vec![a.purpose]
+    );
+    assert_eq!(
+        ids(&data["dataSubjectConsentFormValues"]),
+        vec![a.consent_value]
+    );
     assert_eq!(ids(&data["dataSubjectRightsRequests"]), vec![a.request]);
     let memberships = data["dataControllerUsers"].as_array().expect("a list");
     assert_eq!(memberships.len(), 1, "{}", response.body);
-    assert_eq!(memberships[0]["dataControllerId"], json!(a.tenant.controller_id.to_string()));
-    assert_eq!(memberships[0]["userId"], json!(a.tenant.user_id.to_string()));
+    assert_eq!(
+        memberships[0]["dataControllerId"],
+        json!(a.tenant.controller_id.to_string())
+    );
+    assert_eq!(
+        memberships[0]["userId"],
+        json!(a.tenant.user_id.to_string())
+    );
 
     // B's rows exist; A just cannot see them.
-    let b_view = app.graphql_user(&b.tenant.access_token, "{ dataSubjects { id } }", json!({})).await;
+    let b_view = app
+        .graphql_user(&b.tenant.access_token, "{ dataSubjects { id } }", json!({}))
+        .await;
     assert_eq!(ids(&b_view.data()["dataSubjects"]), vec![b.subject]);
 }
 
@@ -128,13 +166,32 @@ async fn by_pk_roots_return_null_for_other_tenant() {
         })
     };
 
-    let others = app.graphql_user(&a.tenant.access_token, query, variables(&b)).await;
-    let own = app.graphql_user(&a.tenant.access_token, query, variables(&a)).await;
+    let others = app
+        .graphql_user(&a.tenant.access_token, query, variables(&b))
+        .await;
+    let own = app
+        .graphql_user(&a.tenant.access_token, query, variables(&a))
+        .await;
 
-    let roots = ["dataController", "dataSubject", "dataControllerProcessingPurpose", "dataSubjectConsentFormValue", "dataSubjectRightsRequest"];
+    let roots = [
+        "dataController",
+        "dataSubject",
+        "dataControllerProcessingPurpose",
+        "dataSubjectConsentFormValue",
+        "dataSubjectRightsRequest",
+    ];
     for root in roots {
-        assert_eq!(others.data()[root], Value::Null, "{root} leaked: {}", others.body);
-        assert!(own.data()[root]["id"].is_string(), "{root} missing for its owner: {}", own.body);
+        assert_eq!(
+            others.data()[root],
+            Value::Null,
+            "{root} leaked: {}",
+            others.body
+        );
+        assert!(
+            own.data()[root]["id"].is_string(),
+            "{root} missing for its owner: {}",
+            own.body
+        );
     }
 }
 
@@ -153,23 +210,42 @@ async fn nested_relationships_show_only_own_rows() {
       dataSubjectConsentFormValues { dataSubject { id } dataControllerProcessingPurpose { id } }
     }";
 
-    let response = app.graphql_user(&a.tenant.access_token, query, json!({})).await;
+    let response = app
+        .graphql_user(&a.tenant.access_token, query, json!({}))
+        .await;
 
     let data = response.data();
     let controllers = data["dataControllers"].as_array().expect("a list");
     assert_eq!(controllers.len(), 1, "{}", response.body);
     let controller = &controllers[0];
     assert_eq!(ids(&controller["dataSubjects"]), vec![a.subject]);
-    assert_eq!(ids(&controller["dataSubjects"][0]["consentFormValues"]), vec![a.consent_value]);
-    assert_eq!(ids(&controller["dataSubjects"][0]["rightsRequests"]), vec![a.request]);
+    assert_eq!(
+        ids(&controller["dataSubjects"][0]["consentFormValues"]),
+        vec![a.consent_value]
+    );
+    assert_eq!(
+        ids(&controller["dataSubjects"][0]["rightsRequests"]),
+        vec![a.request]
+    );
     assert_eq!(ids(&controller["processingPurposes"]), vec![a.purpose]);
-    assert_eq!(ids(&controller["processingPurposes"][0]["consentFormValues"]), vec![a.consent_value]);
+    assert_eq!(
+        ids(&controller["processingPurposes"][0]["consentFormValues"]),
+        vec![a.consent_value]
+    );
     assert_eq!(ids(&controller["rightsRequests"]), vec![a.request]);
-    assert_eq!(controller["users"], json!([{ "userId": a.tenant.user_id.to_string() }]));
-    let values = data["dataSubjectConsentFormValues"].as_array().expect("a list");
+    assert_eq!(
+        controller["users"],
+        json!([{ "userId": a.tenant.user_id.to_string() }])
+    );
+    let values = data["dataSubjectConsentFormValues"]
+        .as_array()
+        .expect("a list");
     assert_eq!(values.len(), 1);
     assert_eq!(values[0]["dataSubject"]["id"], json!(a.subject.to_string()));
-    assert_eq!(values[0]["dataControllerProcessingPurpose"]["id"], json!(a.purpose.to_string()));
+    assert_eq!(
+        values[0]["dataControllerProcessingPurpose"]["id"],
+        json!(a.purpose.to_string())
+    );
     assert!(!response.body.to_string().contains(&b.subject.to_string()));
 }
 
@@ -195,8 +271,19 @@ async fn relationship_filters_cannot_reach_other_tenant() {
         .await;
 
     let data = response.data();
-    for alias in ["byTitle", "byControllerId", "requests", "controllers", "either"] {
-        assert_eq!(data[alias], json!([]), "{alias} reached B's rows: {}", response.body);
+    for alias in [
+        "byTitle",
+        "byControllerId",
+        "requests",
+        "controllers",
+        "either",
+    ] {
+        assert_eq!(
+            data[alias],
+            json!([]),
+            "{alias} reached B's rows: {}",
+            response.body
+        );
     }
     assert_eq!(ids(&data["negated"]), vec![a.subject]);
 }
@@ -215,7 +302,12 @@ async fn insert_subject_into_other_controller_is_denied() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("permission-error"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("permission-error"),
+        "{}",
+        response.body
+    );
     assert_eq!(table_counts(&app).await, before);
 }
 
@@ -234,7 +326,12 @@ async fn insert_many_subjects_is_all_or_nothing() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("permission-error"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("permission-error"),
+        "{}",
+        response.body
+    );
     assert_eq!(table_counts(&app).await, before);
 }
 
@@ -252,7 +349,12 @@ async fn insert_rights_request_for_other_subject_is_denied() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("permission-error"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("permission-error"),
+        "{}",
+        response.body
+    );
     assert_eq!(table_counts(&app).await, before);
 }
 
@@ -270,7 +372,12 @@ async fn insert_purpose_into_other_controller_is_denied() {
         )
         .await;
 
-    assert_eq!(response.error_code(), Some("permission-error"), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        Some("permission-error"),
+        "{}",
+        response.body
+    );
     assert_eq!(table_counts(&app).await, before);
 }
 
@@ -282,18 +389,43 @@ async fn insert_consent_value_across_tenants_is_denied() {
     let app = spawn_app().await;
     let (a, b) = two_tenants(&app).await;
     // A purpose of B's for which B's subject has no consent value yet.
-    let b_second_purpose = app.insert_purpose(&b.tenant.access_token, b.tenant.controller_id, "B marketing", None).await;
+    let b_second_purpose = app
+        .insert_purpose(
+            &b.tenant.access_token,
+            b.tenant.controller_id,
+            "B marketing",
+            None,
+        )
+        .await;
     let before = table_counts(&app).await;
 
     let own_subject_other_purpose = app
-        .graphql_user(&a.tenant.access_token, INSERT_CONSENT_VALUE, json!({ "s": a.subject, "p": b.purpose }))
+        .graphql_user(
+            &a.tenant.access_token,
+            INSERT_CONSENT_VALUE,
+            json!({ "s": a.subject, "p": b.purpose }),
+        )
         .await;
     let other_subject_other_purpose = app
-        .graphql_user(&a.tenant.access_token, INSERT_CONSENT_VALUE, json!({ "s": b.subject, "p": b_second_purpose }))
+        .graphql_user(
+            &a.tenant.access_token,
+            INSERT_CONSENT_VALUE,
+            json!({ "s": b.subject, "p": b_second_purpose }),
+        )
         .await;
 
-    assert_eq!(own_subject_other_purpose.error_code(), Some("permission-error"), "{}", own_subject_other_purpose.body);
-    assert_eq!(other_subject_other_purpose.error_code(), Some("permission-error"), "{}", other_subject_other_purpose.body);
+    assert_eq!(
+        own_subject_other_purpose.error_code(),
+        Some("permission-error"),
+        "{}",
+        own_subject_other_purpose.body
+    );
+    assert_eq!(
+        other_subject_other_purpose.error_code(),
+        Some("permission-error"),
+        "{}",
+        other_subject_other_purpose.body
+    );
     assert_eq!(table_counts(&app).await, before);
 }
 
@@ -301,18 +433,39 @@ async fn insert_consent_value_across_tenants_is_denied() {
 async fn insert_consent_value_hides_other_tenant_rows() {
     let app = spawn_app().await;
     let (a, b) = two_tenants(&app).await;
-    let b_second_purpose = app.insert_purpose(&b.tenant.access_token, b.tenant.controller_id, "B marketing", None).await;
+    let b_second_purpose = app
+        .insert_purpose(
+            &b.tenant.access_token,
+            b.tenant.controller_id,
+            "B marketing",
+            None,
+        )
+        .await;
 
     // B's subject already has a value for `b.purpose` but none for the second
     // purpose. A must get the same error for both, or A could probe B's consents.
     let existing_pair = app
-        .graphql_user(&a.tenant.access_token, INSERT_CONSENT_VALUE, json!({ "s": b.subject, "p": b.purpose }))
+        .graphql_user(
+            &a.tenant.access_token,
+            INSERT_CONSENT_VALUE,
+            json!({ "s": b.subject, "p": b.purpose }),
+        )
         .await;
     let new_pair = app
-        .graphql_user(&a.tenant.access_token, INSERT_CONSENT_VALUE, json!({ "s": b.subject, "p": b_second_purpose }))
+        .graphql_user(
+            &a.tenant.access_token,
+            INSERT_CONSENT_VALUE,
+            json!({ "s": b.subject, "p": b_second_purpose }),
+        )
         .await;
 
-    assert_eq!(existing_pair.error_code(), new_pair.error_code(), "existing: {} new: {}", existing_pair.body, new_pair.body);
+    assert_eq!(
+        existing_pair.error_code(),
+        new_pair.error_code(),
+        "existing: {} new: {}",
+        existing_pair.body,
+        new_pair.body
+    );
     assert_eq!(existing_pair.error_message(), new_pair.error_message());
 }
 
@@ -327,7 +480,11 @@ async fn update_other_tenant_rows_changes_nothing() {
     }";
 
     let response = app
-        .graphql_user(&a.tenant.access_token, query, json!({ "value": b.consent_value, "controller": b.tenant.controller_id }))
+        .graphql_user(
+            &a.tenant.access_token,
+            query,
+            json!({ "value": b.consent_value, "controller": b.tenant.controller_id }),
+        )
         .await;
 
     let data = response.data();
@@ -335,11 +492,17 @@ async fn update_other_tenant_rows_changes_nothing() {
     assert_eq!(data["byWhere"]["affectedRows"], json!(0));
     assert_eq!(data["controller"], Value::Null, "{}", response.body);
     let value = app
-        .text_column("SELECT value FROM data_subject_consent_form_values WHERE id = $1", &[b.consent_value.to_string().into()])
+        .text_column(
+            "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
+            &[b.consent_value.to_string().into()],
+        )
         .await;
     assert_eq!(value.as_deref(), Some("true"));
     let title = app
-        .text_column("SELECT title FROM data_controllers WHERE id = $1", &[b.tenant.controller_id.to_string().into()])
+        .text_column(
+            "SELECT title FROM data_controllers WHERE id = $1",
+            &[b.tenant.controller_id.to_string().into()],
+        )
         .await;
     assert_eq!(title.as_deref(), Some("B"));
 }
@@ -359,9 +522,15 @@ async fn unfiltered_update_touches_only_own_rows() {
 
     let result = &response.data()["updateDataSubjects"];
     assert_eq!(result["affectedRows"], json!(1));
-    assert_eq!(result["returning"], json!([{ "id": a.subject.to_string(), "doNotTrack": true }]));
+    assert_eq!(
+        result["returning"],
+        json!([{ "id": a.subject.to_string(), "doNotTrack": true }])
+    );
     let b_flag = app
-        .count("SELECT do_not_track FROM data_subjects WHERE id = $1", &[b.subject.to_string().into()])
+        .count(
+            "SELECT do_not_track FROM data_subjects WHERE id = $1",
+            &[b.subject.to_string().into()],
+        )
         .await;
     assert_eq!(b_flag, 0);
 }
@@ -389,7 +558,12 @@ async fn delete_other_tenant_rows_changes_nothing() {
 
     let data = response.data();
     for alias in ["subject", "request", "value", "purpose"] {
-        assert_eq!(data[alias], Value::Null, "{alias} was deleted: {}", response.body);
+        assert_eq!(
+            data[alias],
+            Value::Null,
+            "{alias} was deleted: {}",
+            response.body
+        );
     }
     assert_eq!(data["subjects"]["affectedRows"], json!(0));
     assert_eq!(table_counts(&app).await, before);
@@ -401,13 +575,30 @@ async fn unfiltered_delete_touches_only_own_rows() {
     let (a, b) = two_tenants(&app).await;
 
     let response = app
-        .graphql_user(&a.tenant.access_token, "mutation { deleteDataSubjectRightsRequests(where: {}) { affectedRows } }", json!({}))
+        .graphql_user(
+            &a.tenant.access_token,
+            "mutation { deleteDataSubjectRightsRequests(where: {}) { affectedRows } }",
+            json!({}),
+        )
         .await;
 
-    assert_eq!(response.data()["deleteDataSubjectRightsRequests"]["affectedRows"], json!(1));
-    let remaining = app.count("SELECT count(*) FROM data_subject_rights_requests WHERE id = $1", &[b.request.to_string().into()]).await;
+    assert_eq!(
+        response.data()["deleteDataSubjectRightsRequests"]["affectedRows"],
+        json!(1)
+    );
+    let remaining = app
+        .count(
+            "SELECT count(*) FROM data_subject_rights_requests WHERE id = $1",
+            &[b.request.to_string().into()],
+        )
+        .await;
     assert_eq!(remaining, 1);
-    let own_remaining = app.count("SELECT count(*) FROM data_subject_rights_requests WHERE id = $1", &[a.request.to_string().into()]).await;
+    let own_remaining = app
+        .count(
+            "SELECT count(*) FROM data_subject_rights_requests WHERE id = $1",
+            &[a.request.to_string().into()],
+        )
+        .await;
     assert_eq!(own_remaining, 0);
 }
 
@@ -427,7 +618,11 @@ async fn upsert_consents_for_other_controller_is_denied() {
         )
         .await;
     let new_subject_in_other_controller = app
-        .graphql_user(&a.tenant.access_token, mutation, json!({ "c": b.tenant.controller_id, "p": { b.purpose.to_string(): false } }))
+        .graphql_user(
+            &a.tenant.access_token,
+            mutation,
+            json!({ "c": b.tenant.controller_id, "p": { b.purpose.to_string(): false } }),
+        )
         .await;
     let own_controller_other_subject = app
         .graphql_user(
@@ -437,16 +632,42 @@ async fn upsert_consents_for_other_controller_is_denied() {
         )
         .await;
     let own_controller_other_purpose = app
-        .graphql_user(&a.tenant.access_token, mutation, json!({ "c": a.tenant.controller_id, "p": { b.purpose.to_string(): false } }))
+        .graphql_user(
+            &a.tenant.access_token,
+            mutation,
+            json!({ "c": a.tenant.controller_id, "p": { b.purpose.to_string(): false } }),
+        )
         .await;
 
-    assert_eq!(other_controller.error_code(), Some("permission-error"), "{}", other_controller.body);
-    assert_eq!(new_subject_in_other_controller.error_code(), Some("permission-error"), "{}", new_subject_in_other_controller.body);
-    assert!(own_controller_other_subject.error_code().is_some(), "{}", own_controller_other_subject.body);
-    assert_eq!(own_controller_other_purpose.error_code(), Some("validation-failed"), "{}", own_controller_other_purpose.body);
+    assert_eq!(
+        other_controller.error_code(),
+        Some("permission-error"),
+        "{}",
+        other_controller.body
+    );
+    assert_eq!(
+        new_subject_in_other_controller.error_code(),
+        Some("permission-error"),
+        "{}",
+        new_subject_in_other_controller.body
+    );
+    assert!(
+        own_controller_other_subject.error_code().is_some(),
+        "{}",
+        own_controller_other_subject.body
+    );
+    assert_eq!(
+        own_controller_other_purpose.error_code(),
+        Some("validation-failed"),
+        "{}",
+        own_controller_other_purpose.body
+    );
     assert_eq!(table_counts(&app).await, before);
     let value = app
-        .text_column("SELECT value FROM data_subject_consent_form_values WHERE id = $1", &[b.consent_value.to_string().into()])
+        .text_column(
+            "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
+            &[b.consent_value.to_string().into()],
+        )
         .await;
     assert_eq!(value.as_deref(), Some("true"));
 }
@@ -486,12 +707,28 @@ async fn viewer_reads_subjects_but_cannot_write() {
     let data = read.data();
     assert_eq!(ids(&data["dataControllers"]), vec![a.tenant.controller_id]);
     assert_eq!(ids(&data["dataSubjects"]), vec![a.subject]);
-    assert_eq!(ids(&data["dataSubjectConsentFormValues"]), vec![a.consent_value]);
+    assert_eq!(
+        ids(&data["dataSubjectConsentFormValues"]),
+        vec![a.consent_value]
+    );
     assert_eq!(ids(&data["dataSubjectRightsRequests"]), vec![a.request]);
     assert!(!read.body.to_string().contains(&b.subject.to_string()));
-    assert_eq!(insert.error_code(), Some("permission-error"), "{}", insert.body);
-    assert_eq!(upsert.error_code(), Some("permission-error"), "{}", upsert.body);
-    assert_eq!(update.data()["updateDataSubjectConsentFormValue"], Value::Null);
+    assert_eq!(
+        insert.error_code(),
+        Some("permission-error"),
+        "{}",
+        insert.body
+    );
+    assert_eq!(
+        upsert.error_code(),
+        Some("permission-error"),
+        "{}",
+        upsert.body
+    );
+    assert_eq!(
+        update.data()["updateDataSubjectConsentFormValue"],
+        Value::Null
+    );
     assert_eq!(table_counts(&app).await, before);
 }
 
@@ -499,7 +736,13 @@ async fn viewer_reads_subjects_but_cannot_write() {
 async fn developer_cannot_read_subjects() {
     let app = spawn_app().await;
     let (a, _b) = two_tenants(&app).await;
-    let developer = member_token(&app, "developer@example.com", a.tenant.controller_id, "developer").await;
+    let developer = member_token(
+        &app,
+        "developer@example.com",
+        a.tenant.controller_id,
+        "developer",
+    )
+    .await;
 
     let response = app
         .graphql_user(
@@ -518,7 +761,10 @@ async fn developer_cannot_read_subjects() {
 
     let data = response.data();
     assert_eq!(ids(&data["dataControllers"]), vec![a.tenant.controller_id]);
-    assert_eq!(ids(&data["dataControllerProcessingPurposes"]), vec![a.purpose]);
+    assert_eq!(
+        ids(&data["dataControllerProcessingPurposes"]),
+        vec![a.purpose]
+    );
     assert_eq!(data["dataSubjects"], json!([]));
     assert_eq!(data["dataSubject"], Value::Null);
     assert_eq!(data["dataSubjectConsentFormValues"], json!([]));
@@ -547,7 +793,15 @@ async fn admin_secret_sees_every_tenant() {
     let app = spawn_app().await;
     let (a, b) = two_tenants(&app).await;
 
-    let response = app.graphql_admin("{ dataSubjects(orderBy: {createdAt: asc}) { id } }", json!({})).await;
+    let response = app
+        .graphql_admin(
+            "{ dataSubjects(orderBy: {createdAt: asc}) { id } }",
+            json!({}),
+        )
+        .await;
 
-    assert_eq!(ids(&response.data()["dataSubjects"]), vec![a.subject, b.subject]);
+    assert_eq!(
+        ids(&response.data()["dataSubjects"]),
+        vec![a.subject, b.subject]
+    );
 }
