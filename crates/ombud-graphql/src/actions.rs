@@ -196,7 +196,7 @@ async fn upsert_consents(
     let now = ombud_store::now_timestamp();
     let mut tx = runtime.store.begin_write().await?;
 
-    // The same answer for a missing controller and one the user may not write,
+    // The same error for a missing controller and one the user may not write,
     // so that controller ids cannot be probed.
     let allowed = match session.role {
         Role::Admin => {

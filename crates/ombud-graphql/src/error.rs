@@ -1,7 +1,7 @@
 use ombud_store::StoreError;
 
 /// Failures of the GraphQL layer. Each maps to one `extensions.code`; only
-/// `Store` hides its detail from the client, which sees a generic message
+/// `Store` hides its detail from the client, which gets a generic message
 /// while the cause goes to the log.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphqlError {

@@ -138,7 +138,7 @@ impl OrderDirection {
         }
     }
 
-    /// The SQL suffix; plain `asc`/`desc` place NULLs as PostgreSQL does.
+    /// Returns the SQL suffix. Plain `asc` and `desc` place NULLs as PostgreSQL does.
     pub fn sql(self) -> &'static str {
         match self {
             OrderDirection::Asc | OrderDirection::AscNullsLast => "ASC NULLS LAST",

@@ -75,7 +75,7 @@ impl Engine {
         Ok(Engine { schemas })
     }
 
-    /// The schema of `role` in SDL, for documentation and tests.
+    /// Returns the schema of `role` in SDL, for documentation and tests.
     pub fn sdl(&self, role: Role) -> Option<String> {
         self.schemas.get(&role).map(Schema::sdl)
     }
@@ -121,7 +121,7 @@ impl Engine {
     }
 }
 
-/// A `{"errors": [...]}` body with one error.
+/// Builds a `{"errors": [...]}` body with one error.
 pub fn error_body(code: &str, message: &str) -> serde_json::Value {
     serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code, "path": "$" } }]

@@ -186,7 +186,7 @@ impl Table {
         self.permissions(role)?.select.as_ref()
     }
 
-    /// Every table's primary key is a single `id` column of type uuid.
+    /// Returns the primary key column, which is `id` (a uuid) in every table.
     pub fn primary_key(&self) -> &'static str {
         "id"
     }
@@ -319,7 +319,7 @@ fn session_equals(field: &'static str, variable: &'static str) -> BoolExp {
     }
 }
 
-/// The session user holds one of `roles` in the controller this row belongs to;
+/// Builds the filter "the session user has one of `roles` in the controller this row belongs to".
 /// `path` is the chain of object relationships from the row to `data_controllers`.
 fn member_with(path: &[&'static str], roles: &[&'static str]) -> BoolExp {
     let mut membership = BoolExp::And(vec![

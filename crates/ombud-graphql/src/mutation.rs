@@ -41,7 +41,7 @@ impl MutationKind {
 /// Column values of one row to write, in column order of the statement.
 pub(crate) type RowValues = Vec<(&'static Column, SqlValue)>;
 
-/// What the client asked to get back.
+/// Result shape the client requested.
 enum Output {
     /// `insertX`, `updateX`, `deleteX`: the row itself.
     Row(Select),
@@ -347,7 +347,7 @@ fn ids_filter(table: &Table, ids: &[Uuid]) -> BoolExp {
     }
 }
 
-/// The ids of rows of `table` that satisfy `filter`, read inside the transaction.
+/// Reads the ids of rows of `table` that satisfy `filter`, inside the transaction.
 async fn matching_ids(
     tx: &mut WriteTx,
     runtime: &Runtime,

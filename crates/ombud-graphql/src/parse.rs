@@ -1,6 +1,6 @@
 //! Parses GraphQL arguments and selections into the query tree, checking each
 //! value against its column type and the role's permissions. After this step
-//! the SQL renderer never sees client text other than bound values.
+//! the SQL renderer receives no client text other than bound values.
 
 use async_graphql::context::SelectionField;
 use async_graphql::{Name, Value};
@@ -22,7 +22,7 @@ impl Arguments {
         Ok(Arguments(arguments))
     }
 
-    /// The value of `name` or its snake_case synonym; a null counts as absent.
+    /// Returns the value of `name` or its snake_case synonym. A null counts as absent.
     pub fn get(&self, name: &str) -> Option<&Value> {
         let synonym = match name {
             "orderBy" => Some("order_by"),
@@ -51,8 +51,8 @@ impl<'a> QueryParser<'a> {
             .ok_or_else(|| GraphqlError::NotSupported(format!("unknown table {name}")))
     }
 
-    /// Builds the selection of `field` on `table`; `list_arguments` says whether
-    /// `where`/`orderBy`/`limit`/`offset` apply (lists) or not (objects).
+    /// Builds the selection of `field` on `table`. With `list_arguments`,
+    /// `where`, `orderBy`, `limit` and `offset` apply (lists); without, they do not (objects).
     pub fn select(
         &self,
         table: &'static str,
@@ -106,7 +106,7 @@ impl<'a> QueryParser<'a> {
         })
     }
 
-    /// The fields of a selection set, keyed by response key. Repeated keys are
+    /// Collects the fields of a selection set, keyed by response key. Repeated keys are
     /// merged as GraphQL requires: the same column once, relationships with the
     /// union of their sub-selections.
     pub fn selection_set(

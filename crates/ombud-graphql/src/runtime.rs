@@ -12,7 +12,7 @@ use crate::parse::{Arguments, QueryParser, scalar_value};
 use crate::session::Session;
 use crate::sql::{SqlRenderer, Statement};
 
-/// What resolvers need at run time; stored as schema data, never global.
+/// Resources resolvers need at run time, stored as schema data rather than globals.
 pub struct Runtime {
     pub catalog: &'static Catalog,
     pub store: Store,

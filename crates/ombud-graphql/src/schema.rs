@@ -35,7 +35,7 @@ impl Default for SchemaLimits {
     }
 }
 
-/// How a child field finds its value in the JSON its parent resolved.
+/// Key by which a child field finds its value in the JSON its parent resolved.
 #[derive(Clone, Copy)]
 enum ValueKey {
     /// Table rows built by SQL are keyed by response key (alias or name).
@@ -44,7 +44,7 @@ enum ValueKey {
     FieldName,
 }
 
-/// A field whose value is already inside its parent's JSON.
+/// Builds a field whose value is already inside its parent's JSON.
 fn child_field(name: &str, type_ref: TypeRef, key: ValueKey) -> Field {
     Field::new(name, type_ref, move |ctx: ResolverContext<'_>| {
         FieldFuture::new(async move {

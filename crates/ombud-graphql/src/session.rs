@@ -29,7 +29,7 @@ impl Role {
     }
 }
 
-/// Who is asking: the role in force and the `x-hasura-*` session variables.
+/// Caller of a request: the role in force and the `x-hasura-*` session variables.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub role: Role,

@@ -121,7 +121,7 @@ pub async fn user_by_email(store: &Store, email: &str) -> Result<Option<StaffUse
     row.as_ref().map(StaffUser::from_row).transpose()
 }
 
-/// The user a personal access token belongs to, if the token is known, unexpired and not revoked.
+/// Finds the user of a personal access token that exists, has not expired and is not revoked.
 pub async fn user_by_pat(store: &Store, token: &str) -> Result<Option<StaffUser>, ServerError> {
     let sql = format!(
         "SELECT {} FROM users WHERE id = (SELECT user_id FROM personal_access_tokens \
@@ -294,7 +294,7 @@ pub async fn revoke_all_refresh_tokens(store: &Store, user_id: Uuid) -> Result<(
     Ok(())
 }
 
-/// What `ombud bootstrap` creates and prints once.
+/// Credentials and ids that `ombud bootstrap` creates and prints once.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bootstrap {

@@ -186,7 +186,7 @@ pub async fn create_pat(
     })))
 }
 
-/// The user id of a valid `Authorization: Bearer <JWT>` header.
+/// Returns the user id of a valid `Authorization: Bearer <JWT>` header.
 fn authenticated_user(state: &AppState, headers: &HeaderMap) -> Result<Uuid, ServerError> {
     let claims = crate::graphql_route::verify_bearer(state, headers)?.ok_or_else(|| {
         ServerError::Unauthenticated(

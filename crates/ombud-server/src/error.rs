@@ -84,7 +84,7 @@ impl From<ombud_auth::AuthError> for ServerError {
     }
 }
 
-/// Auth endpoints answer in the hasura-auth shape `{status, message, error}`.
+/// Auth endpoints reply in the hasura-auth shape `{status, message, error}`.
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();

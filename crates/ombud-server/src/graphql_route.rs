@@ -40,7 +40,7 @@ pub(crate) fn verify_bearer(
         .map_err(|error| ServerError::InvalidJwt(error.message()))
 }
 
-/// Why a request gets no session.
+/// Reason a request gets no session.
 enum Refusal {
     /// Missing or invalid credentials: HTTP 401.
     Unauthenticated(ServerError),
@@ -61,7 +61,7 @@ impl Refusal {
     }
 }
 
-/// The session a request runs as, or why it gets none.
+/// Returns the session a request runs as, or the reason it gets none.
 fn session_for(state: &AppState, headers: &HeaderMap) -> Result<Session, Refusal> {
     if let Some(secret) = headers.get("x-hasura-admin-secret") {
         let configured = state.settings.auth.admin_secret.as_ref();

@@ -60,7 +60,7 @@ fn load_or_create(path: &Path, generate: impl FnOnce() -> Vec<u8>) -> Result<Vec
     }
 }
 
-/// The HS256 key that signs session JWTs.
+/// Loads or creates the HS256 key that signs session JWTs.
 pub fn session_key(data_dir: &Path) -> Result<Vec<u8>, ServerError> {
     load_or_create(
         &data_dir.join("keys").join("session-hs256.key"),
@@ -68,7 +68,7 @@ pub fn session_key(data_dir: &Path) -> Result<Vec<u8>, ServerError> {
     )
 }
 
-/// The Ed25519 key that signs consent cookies.
+/// Loads or creates the Ed25519 key that signs consent cookies.
 pub fn consent_signer(data_dir: &Path) -> Result<ConsentCookieSigner, ServerError> {
     let bytes = load_or_create(&data_dir.join("keys").join("consent-ed25519.key"), || {
         ConsentCookieSigner::generate().secret_bytes().to_vec()

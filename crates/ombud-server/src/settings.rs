@@ -77,7 +77,7 @@ impl std::fmt::Debug for Secret {
 }
 
 impl Settings {
-    /// A copy safe to print: secrets replaced by `<redacted>`.
+    /// Returns a copy safe to print, with secrets replaced by `<redacted>`.
     pub fn redacted(&self) -> Settings {
         let mut copy = self.clone();
         let redact = |secret: &mut Option<Secret>| {

@@ -98,10 +98,10 @@ fn decode_error(column: usize, expected: &str, found: Option<&SqlValue>) -> Stor
 /// The database behind one ombud installation.
 ///
 /// SQLite allows one writer at a time, so writes go through a pool of one
-/// connection and start with `BEGIN IMMEDIATE`: a plain `BEGIN` would take the
-/// write lock only at the first write and fail at once with `SQLITE_BUSY` when
-/// another process (for example `ombud bootstrap`) holds it, ignoring
-/// `busy_timeout`. Reads use a separate pool and, in WAL mode, never wait for
+/// connection and start with `BEGIN IMMEDIATE`. A plain `BEGIN` takes the
+/// write lock only at the first write, and then fails at once with
+/// `SQLITE_BUSY` while another process (for example `ombud bootstrap`) has
+/// it, ignoring `busy_timeout`. Reads use a separate pool and, in WAL mode, never wait for
 /// the writer.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -152,7 +152,7 @@ impl Store {
         Ok(Store { reader, writer })
     }
 
-    /// Applies every migration this build knows that the database lacks.
+    /// Applies every migration of this build that the database lacks.
     pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
         migrations::apply(&self.writer).await
     }
@@ -162,7 +162,7 @@ impl Store {
         migrations::applied_versions(&self.writer).await
     }
 
-    /// Fails unless the database has exactly the migrations this build knows.
+    /// Fails unless the database has exactly the migrations of this build.
     pub async fn check_migrations(&self) -> Result<(), StoreError> {
         match migrations::status(&self.writer).await? {
             crate::MigrationStatus::UpToDate => Ok(()),
@@ -212,7 +212,7 @@ impl Store {
         Ok(WriteTx { tx })
     }
 
-    /// Answers whether the database accepts a trivial query.
+    /// Returns whether the database accepts a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
     }

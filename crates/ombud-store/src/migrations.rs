@@ -15,7 +15,7 @@ const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
     sql: include_str!("../migrations/sqlite/0001_initial.sql"),
 }];
 
-/// Where the database stands against the migrations this build knows.
+/// State of the database against the migrations of this build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrationStatus {
     UpToDate,
