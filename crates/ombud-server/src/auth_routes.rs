@@ -160,6 +160,7 @@ pub async fn create_pat(
 ) -> Result<Json<serde_json::Value>, ServerError> {
     let user_id = authenticated_user(&state, &headers)?;
     let request: CreatePatRequest = parse_body(&body)?;
+    // NOTE: hasura-auth clients may send `metadata`; it is accepted but not stored yet.
     let _ = request.metadata;
     let expires_at = ombud_store::parse_timestamp(&request.expires_at).ok_or_else(|| {
         ServerError::InvalidRequest(format!(
