@@ -35,9 +35,9 @@ impl From<StoreError> for GraphqlError {
     }
 }
 
-/// The message Hasura gives when a row fails an insert or update check; the
-/// same text is used when a referenced row is missing, so that a client cannot
-/// tell another controller's rows from rows that do not exist.
+/// Message Hasura gives when a row fails an insert or update check. ombud uses
+/// the same text when a referenced row is missing, so that a client cannot tell
+/// another controller's rows from rows that do not exist.
 pub const CHECK_FAILED: &str = "check constraint of an insert/update permission has failed";
 
 impl GraphqlError {

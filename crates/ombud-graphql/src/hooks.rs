@@ -105,7 +105,7 @@ pub(crate) async fn prepare_insert(
     Ok(id)
 }
 
-/// A consent value may only name a purpose of the subject's own controller.
+/// Checks that a consent value names a purpose of the subject's own controller.
 /// A missing subject or purpose gets the same error as a mismatch, so ids of
 /// other controllers cannot be probed.
 async fn check_purpose_matches_subject(

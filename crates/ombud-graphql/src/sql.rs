@@ -402,7 +402,7 @@ pub fn column_of<'t>(table: &'t Table, field: &str) -> Result<&'t Column, Graphq
         .ok_or_else(|| GraphqlError::Validation(format!("{} has no column {field}", table.sql)))
 }
 
-/// The JSON value of a column: booleans are 0/1 and JSON is text in SQLite (dialect).
+/// Renders a column as a JSON value, because SQLite stores booleans as 0/1 and JSON as text (dialect).
 fn column_json(column: &Column, alias: &str) -> String {
     let target = format!("{alias}.{}", quote(column.sql));
     match column.scalar {

@@ -46,12 +46,12 @@ impl ServerError {
         }
     }
 
-    /// The response of a GraphQL-endpoint error. Authentication failures (401)
-    /// use the auth service's `{status, message, error}` shape without an
-    /// `errors` array: graphql-request 7 copies a body's `errors` onto the
-    /// thrown error, and the guide's handler checks that before the status, so
-    /// an `errors` array would hide the 401 it re-authenticates on. Other
-    /// failures use Hasura's `{"errors": [...]}`.
+    /// Builds the response of a GraphQL-endpoint error. Authentication failures
+    /// (401) use the auth service's `{status, message, error}` shape without an
+    /// `errors` array. graphql-request 7.4 copies a body's `errors` onto the
+    /// thrown error, and the guide's handler checks that before the status.
+    /// An `errors` array would therefore hide the 401 it re-authenticates on.
+    /// Other failures use Hasura's `{"errors": [...]}`.
     pub fn graphql_response(self) -> Response {
         let (status, code) = self.status_and_code();
         if status == StatusCode::UNAUTHORIZED {

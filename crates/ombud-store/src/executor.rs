@@ -101,8 +101,8 @@ fn decode_error(column: usize, expected: &str, found: Option<&SqlValue>) -> Stor
 /// connection and start with `BEGIN IMMEDIATE`. A plain `BEGIN` takes the
 /// write lock only at the first write, and then fails at once with
 /// `SQLITE_BUSY` while another process (for example `ombud bootstrap`) has
-/// it, ignoring `busy_timeout`. Reads use a separate pool and, in WAL mode, never wait for
-/// the writer.
+/// it, ignoring `busy_timeout`. Reads use a separate pool, and in WAL mode a
+/// reader does not block on an open write transaction.
 #[derive(Clone, Debug)]
 pub struct Store {
     reader: SqlitePool,

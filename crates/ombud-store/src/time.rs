@@ -6,7 +6,7 @@ pub fn format_timestamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 
-/// The current time in the stored format.
+/// Returns the current time in the stored format.
 pub fn now_timestamp() -> String {
     format_timestamp(Utc::now())
 }
