@@ -10,6 +10,7 @@ use async_graphql::dynamic::{
     SchemaBuilder, TypeRef,
 };
 use ombud_privacy::{ConsentCookieClaims, consent_value_text, parse_purposes};
+use ombud_store::SqlValue;
 use uuid::Uuid;
 
 use crate::error::GraphqlError;
@@ -192,8 +193,10 @@ async fn upsert_consents(
     session: &Session,
     request: ConsentUpsert,
 ) -> Result<Value, GraphqlError> {
-    let controller = request.data_controller_id.to_string();
+    let controller_id = request.data_controller_id;
+    let controller = controller_id.to_string();
     let now = ombud_store::now_timestamp();
+    let now_value = SqlValue::now();
     let mut tx = runtime.store.begin_write().await?;
 
     // The same error for a missing controller and one the user may not write,
@@ -202,16 +205,15 @@ async fn upsert_consents(
         Role::Admin => {
             tx.fetch_optional(
                 "SELECT 1 FROM data_controllers WHERE id = $1",
-                &[controller.as_str().into()],
+                &[controller_id.into()],
             )
             .await?
         }
         _ => {
-            let user = session.user_id.map(|id| id.to_string());
             tx.fetch_optional(
                 "SELECT 1 FROM data_controller_users WHERE data_controller_id = $1 AND user_id = $2 \
                  AND role IN ('owner', 'admin', 'privacy_officer')",
-                &[controller.as_str().into(), user.into()],
+                &[controller_id.into(), session.user_id.into()],
             )
             .await?
         }
@@ -225,7 +227,7 @@ async fn upsert_consents(
     let known_purposes = tx
         .fetch_rows(
             "SELECT id FROM data_controller_processing_purposes WHERE data_controller_id = $1",
-            &[controller.as_str().into()],
+            &[controller_id.into()],
         )
         .await?;
     let known: Vec<String> = known_purposes
@@ -248,11 +250,14 @@ async fn upsert_consents(
 
     let subject_id = match request.data_subject_id {
         Some(id) => {
+            // Locking the subject serialises concurrent upserts for it, so each
+            // history entry records the value it really replaced.
+            let sql = format!(
+                "SELECT 1 FROM data_subjects WHERE id = $1 AND data_controller_id = $2{}",
+                tx.dialect().for_update()
+            );
             let exists = tx
-                .fetch_optional(
-                    "SELECT 1 FROM data_subjects WHERE id = $1 AND data_controller_id = $2",
-                    &[id.to_string().into(), controller.as_str().into()],
-                )
+                .fetch_optional(&sql, &[id.into(), controller_id.into()])
                 .await?;
             if exists.is_none() {
                 return Err(GraphqlError::Validation(format!(
@@ -266,7 +271,7 @@ async fn upsert_consents(
             let id = Uuid::new_v4();
             tx.execute(
                 "INSERT INTO data_subjects (id, data_controller_id, did, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
-                &[id.to_string().into(), controller.as_str().into(), ombud_privacy::did_for(&id).into(), now.as_str().into()],
+                &[id.into(), controller_id.into(), ombud_privacy::did_for(&id).into(), now_value.clone()],
             )
             .await?;
             id
@@ -275,13 +280,12 @@ async fn upsert_consents(
     let subject = subject_id.to_string();
 
     for (purpose_id, granted) in &request.purposes {
-        let purpose = purpose_id.to_string();
         let value = consent_value_text(*granted);
         let previous = tx
             .fetch_optional(
                 "SELECT value FROM data_subject_consent_form_values \
                  WHERE data_subject_id = $1 AND data_controller_processing_purpose_id = $2",
-                &[subject.as_str().into(), purpose.as_str().into()],
+                &[subject_id.into(), (*purpose_id).into()],
             )
             .await?;
         let previous = previous
@@ -294,18 +298,18 @@ async fn upsert_consents(
              ON CONFLICT (data_subject_id, data_controller_processing_purpose_id) \
              DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             &[
-                Uuid::new_v4().to_string().into(),
-                subject.as_str().into(),
-                purpose.as_str().into(),
+                Uuid::new_v4().into(),
+                subject_id.into(),
+                (*purpose_id).into(),
                 value.into(),
-                now.as_str().into(),
+                now_value.clone(),
             ],
         )
         .await?;
         append_consent_event(
             &mut tx,
-            &subject,
-            &purpose,
+            subject_id,
+            *purpose_id,
             value,
             previous.as_deref(),
             UPSERT_CONSENTS,

@@ -2,7 +2,7 @@
 //! derived from related rows, and the consent history.
 
 use chrono::Utc;
-use ombud_store::{SqlValue, WriteTx};
+use ombud_store::{ColumnKind, SqlValue, WriteTx};
 use uuid::Uuid;
 
 use crate::error::GraphqlError;
@@ -21,6 +21,20 @@ fn text_of<'r>(row: &'r RowValues, field: &str) -> Option<&'r str> {
         Some(SqlValue::Text(text)) => Some(text),
         _ => None,
     }
+}
+
+/// An id in the row, given either parsed or as text set by a hook.
+fn uuid_of(row: &RowValues, field: &str) -> Option<Uuid> {
+    match value_of(row, field) {
+        Some(SqlValue::Uuid(id)) => Some(*id),
+        Some(SqlValue::Text(text)) => Uuid::parse_str(text).ok(),
+        _ => None,
+    }
+}
+
+fn stored_uuid(text: &str) -> Result<Uuid, GraphqlError> {
+    Uuid::parse_str(text)
+        .map_err(|error| GraphqlError::NotSupported(format!("stored id is not a uuid: {error}")))
 }
 
 fn set(
@@ -61,7 +75,7 @@ pub(crate) async fn prepare_insert(
     now: &str,
 ) -> Result<Uuid, GraphqlError> {
     let id = Uuid::new_v4();
-    set(table, row, "id", SqlValue::Text(id.to_string()))?;
+    set(table, row, "id", SqlValue::Uuid(id))?;
     if table.column("createdAt").is_some() {
         set(table, row, "createdAt", SqlValue::Text(now.to_owned()))?;
     }
@@ -113,8 +127,8 @@ async fn check_purpose_matches_subject(
     row: &RowValues,
 ) -> Result<(), GraphqlError> {
     let (Some(subject), Some(purpose)) = (
-        text_of(row, "dataSubjectId"),
-        text_of(row, "dataControllerProcessingPurposeId"),
+        uuid_of(row, "dataSubjectId"),
+        uuid_of(row, "dataControllerProcessingPurposeId"),
     ) else {
         return Err(GraphqlError::check_failed());
     };
@@ -138,9 +152,7 @@ async fn prepare_rights_request(
     row: &mut RowValues,
     now: &str,
 ) -> Result<(), GraphqlError> {
-    let subject = text_of(row, "dataSubjectId")
-        .ok_or_else(GraphqlError::check_failed)?
-        .to_owned();
+    let subject = uuid_of(row, "dataSubjectId").ok_or_else(GraphqlError::check_failed)?;
     let controller = tx
         .fetch_optional(
             "SELECT data_controller_id FROM data_subjects WHERE id = $1",
@@ -185,8 +197,8 @@ pub(crate) async fn after_insert(
         return Ok(());
     }
     let (Some(subject), Some(purpose), Some(value)) = (
-        text_of(row, "dataSubjectId"),
-        text_of(row, "dataControllerProcessingPurposeId"),
+        uuid_of(row, "dataSubjectId"),
+        uuid_of(row, "dataControllerProcessingPurposeId"),
         text_of(row, "value"),
     ) else {
         return Err(GraphqlError::check_failed());
@@ -196,9 +208,9 @@ pub(crate) async fn after_insert(
 
 /// A consent value as it was before an update.
 pub(crate) struct PreviousConsent {
-    id: String,
-    subject: String,
-    purpose: String,
+    id: Uuid,
+    subject: Uuid,
+    purpose: Uuid,
     value: String,
 }
 
@@ -211,10 +223,7 @@ pub(crate) async fn before_update(
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
-    let params: Vec<SqlValue> = ids
-        .iter()
-        .map(|id| SqlValue::Text(id.to_string()))
-        .collect();
+    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
     let sql = format!(
         "SELECT id, data_subject_id, data_controller_processing_purpose_id, value \
          FROM data_subject_consent_form_values WHERE id IN ({})",
@@ -224,9 +233,9 @@ pub(crate) async fn before_update(
     rows.iter()
         .map(|row| {
             Ok(PreviousConsent {
-                id: row.required_text(0)?.to_owned(),
-                subject: row.required_text(1)?.to_owned(),
-                purpose: row.required_text(2)?.to_owned(),
+                id: stored_uuid(row.required_text(0)?)?,
+                subject: stored_uuid(row.required_text(1)?)?,
+                purpose: stored_uuid(row.required_text(2)?)?,
                 value: row.required_text(3)?.to_owned(),
             })
         })
@@ -247,7 +256,7 @@ pub(crate) async fn after_update(
         let current = tx
             .fetch_optional(
                 "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
-                &[before.id.as_str().into()],
+                &[before.id.into()],
             )
             .await?;
         let Some(current) = current else {
@@ -256,8 +265,8 @@ pub(crate) async fn after_update(
         let value = current.required_text(0)?.to_owned();
         append_consent_event(
             tx,
-            &before.subject,
-            &before.purpose,
+            before.subject,
+            before.purpose,
             &value,
             Some(&before.value),
             "graphql",
@@ -273,28 +282,37 @@ pub(crate) async fn after_update(
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn append_consent_event(
     tx: &mut WriteTx,
-    subject: &str,
-    purpose: &str,
+    subject: Uuid,
+    purpose: Uuid,
     value: &str,
     previous: Option<&str>,
     method: &str,
     session: &Session,
     now: &str,
 ) -> Result<(), GraphqlError> {
-    tx.execute(
+    // Values in a select list have no column to take a type from, so the ones
+    // that may be NULL are cast on PostgreSQL.
+    let dialect = tx.dialect();
+    let previous_placeholder = dialect.typed_placeholder("$4", ColumnKind::Text);
+    let actor_placeholder = dialect.typed_placeholder("$6", ColumnKind::Uuid);
+    let created_at = ombud_store::parse_timestamp(now).unwrap_or_else(Utc::now);
+    let sql = format!(
         "INSERT INTO consent_events (id, data_controller_id, data_subject_id, data_controller_processing_purpose_id, \
          value, previous_value, method, source, global_privacy_control, do_not_track, actor_user_id, actor_role, created_at) \
-         SELECT $1, s.data_controller_id, s.id, $2, $3, $4, $5, 'api', s.global_privacy_control, s.do_not_track, $6, $7, $8 \
-         FROM data_subjects AS s WHERE s.id = $9",
+         SELECT $1, s.data_controller_id, s.id, $2, $3, {previous_placeholder}, $5, 'api', s.global_privacy_control, \
+         s.do_not_track, {actor_placeholder}, $7, $8 FROM data_subjects AS s WHERE s.id = $9"
+    );
+    tx.execute(
+        &sql,
         &[
-            Uuid::new_v4().to_string().into(),
+            Uuid::new_v4().into(),
             purpose.into(),
             value.into(),
             previous.map(str::to_owned).into(),
             method.into(),
-            session.user_id.map(|id| id.to_string()).into(),
+            session.user_id.into(),
             session.role.as_str().into(),
-            now.into(),
+            created_at.into(),
             subject.into(),
         ],
     )

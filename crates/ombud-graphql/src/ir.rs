@@ -58,6 +58,14 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// Whether the operand is a LIKE pattern.
+    pub fn is_pattern(self) -> bool {
+        matches!(
+            self,
+            CompareOp::Like | CompareOp::Nlike | CompareOp::Ilike | CompareOp::Nilike
+        )
+    }
+
     pub const ALL: [CompareOp; 14] = [
         CompareOp::Eq,
         CompareOp::Neq,

@@ -42,6 +42,19 @@ impl ScalarType {
     pub fn is_numeric(self) -> bool {
         matches!(self, ScalarType::Int)
     }
+
+    /// How the column is stored, which decides its SQL on each backend.
+    pub fn kind(self) -> ombud_store::ColumnKind {
+        use ombud_store::ColumnKind;
+        match self {
+            ScalarType::Uuid => ColumnKind::Uuid,
+            ScalarType::String => ColumnKind::Text,
+            ScalarType::Boolean => ColumnKind::Boolean,
+            ScalarType::Int => ColumnKind::Integer,
+            ScalarType::Timestamptz => ColumnKind::Timestamp,
+            ScalarType::Jsonb => ColumnKind::Json,
+        }
+    }
 }
 
 /// A closed set of text values a column accepts; input is normalised to the canonical spelling.

@@ -17,7 +17,7 @@ use crate::metadata::{Column, Preset, Table};
 use crate::parse::{Arguments, scalar_value};
 use crate::runtime::{Runtime, parse_json};
 use crate::session::Session;
-use crate::sql::SqlRenderer;
+use crate::sql::{SqlRenderer, typed_value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MutationKind {
@@ -341,7 +341,7 @@ fn ids_filter(table: &Table, ids: &[Uuid]) -> BoolExp {
         op: CompareOp::In,
         value: Operand::List(
             ids.iter()
-                .map(|id| SqlValue::Text(id.to_string()))
+                .map(|id| SqlValue::Uuid(*id))
                 .collect(),
         ),
     }
@@ -355,7 +355,7 @@ async fn matching_ids(
     table: &Table,
     filter: &BoolExp,
 ) -> Result<Vec<Uuid>, GraphqlError> {
-    let mut renderer = SqlRenderer::new(runtime.catalog, session);
+    let mut renderer = SqlRenderer::new(runtime.catalog, session, runtime.store.dialect());
     let alias = renderer.alias();
     let condition = renderer.bool_exp(filter, table, &alias)?;
     let statement = renderer.finish(format!(
@@ -385,13 +385,17 @@ async fn check_row_before_insert(
     row: &RowValues,
     check: &BoolExp,
 ) -> Result<(), GraphqlError> {
-    let params: Vec<SqlValue> = row.iter().map(|(_, value)| value.clone()).collect();
+    let dialect = runtime.store.dialect();
+    let params = typed_values(row)?;
     let columns: Vec<String> = row
         .iter()
         .enumerate()
-        .map(|(index, (column, _))| format!("${} AS \"{}\"", index + 1, column.sql))
+        .map(|(index, (column, _))| {
+            let placeholder = dialect.typed_placeholder(&format!("${}", index + 1), column.scalar.kind());
+            format!("{placeholder} AS \"{}\"", column.sql)
+        })
         .collect();
-    let mut renderer = SqlRenderer::with_params(runtime.catalog, session, params);
+    let mut renderer = SqlRenderer::with_params(runtime.catalog, session, dialect, params);
     let alias = renderer.alias();
     let condition = renderer.bool_exp(check, table, &alias)?;
     let statement = renderer.finish(format!(
@@ -408,13 +412,20 @@ async fn check_row_before_insert(
     Ok(())
 }
 
+/// The row's values, each with its column's SQL type.
+fn typed_values(row: &RowValues) -> Result<Vec<SqlValue>, GraphqlError> {
+    row.iter()
+        .map(|(column, value)| typed_value(column, value.clone()))
+        .collect()
+}
+
 async fn insert_row(tx: &mut WriteTx, table: &Table, row: &RowValues) -> Result<(), GraphqlError> {
     let columns: Vec<String> = row
         .iter()
         .map(|(column, _)| format!("\"{}\"", column.sql))
         .collect();
     let placeholders: Vec<String> = (1..=row.len()).map(|index| format!("${index}")).collect();
-    let params: Vec<SqlValue> = row.iter().map(|(_, value)| value.clone()).collect();
+    let params = typed_values(row)?;
     let sql = format!(
         "INSERT INTO \"{}\" ({}) VALUES ({})",
         table.sql,
@@ -435,20 +446,20 @@ async fn update_rows(
     if ids.is_empty() {
         return Ok(());
     }
-    let mut params: Vec<SqlValue> = set.iter().map(|(_, value)| value.clone()).collect();
+    let mut params = typed_values(set)?;
     let mut assignments: Vec<String> = set
         .iter()
         .enumerate()
         .map(|(index, (column, _))| format!("\"{}\" = ${}", column.sql, index + 1))
         .collect();
-    if table.column_by_sql("updated_at").is_some()
+    if let Some(updated_at) = table.column_by_sql("updated_at")
         && !set.iter().any(|(column, _)| column.sql == "updated_at")
     {
-        params.push(SqlValue::Text(now.to_owned()));
+        params.push(typed_value(updated_at, SqlValue::Text(now.to_owned()))?);
         assignments.push(format!("\"updated_at\" = ${}", params.len()));
     }
     let first_id = params.len() + 1;
-    params.extend(ids.iter().map(|id| SqlValue::Text(id.to_string())));
+    params.extend(ids.iter().map(|id| SqlValue::Uuid(*id)));
     let id_placeholders: Vec<String> = (first_id..first_id + ids.len())
         .map(|index| format!("${index}"))
         .collect();
@@ -469,7 +480,7 @@ async fn delete_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid]) -> Result<()
     }
     let params: Vec<SqlValue> = ids
         .iter()
-        .map(|id| SqlValue::Text(id.to_string()))
+        .map(|id| SqlValue::Uuid(*id))
         .collect();
     let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
     let sql = format!(
@@ -502,7 +513,7 @@ async fn render_output(
                 return Ok(None);
             }
             let statement =
-                SqlRenderer::new(runtime.catalog, session).object_query(&read(select))?;
+                SqlRenderer::new(runtime.catalog, session, runtime.store.dialect()).object_query(&read(select))?;
             let text = tx.fetch_json(&statement.sql, &statement.params).await?;
             text.map(|text| parse_json(&text)).transpose()
         }
@@ -513,7 +524,7 @@ async fn render_output(
                     ResponsePart::AffectedRows => Value::from(ids.len()),
                     ResponsePart::Returning(select) => {
                         let statement =
-                            SqlRenderer::new(runtime.catalog, session).list_query(&read(select))?;
+                            SqlRenderer::new(runtime.catalog, session, runtime.store.dialect()).list_query(&read(select))?;
                         let text = tx.fetch_json(&statement.sql, &statement.params).await?;
                         text.map(|text| parse_json(&text))
                             .transpose()?

@@ -399,12 +399,16 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
             };
             let id = uuid::Uuid::parse_str(text)
                 .map_err(|_| invalid("a uuid such as 123e4567-e89b-12d3-a456-426614174000"))?;
-            SqlValue::Text(id.to_string())
+            SqlValue::Uuid(id)
         }
         ScalarType::String => {
             let Value::String(text) = value else {
                 return Err(invalid("a string"));
             };
+            // PostgreSQL text cannot hold NUL; refuse it on both backends alike.
+            if text.contains('\0') {
+                return Err(invalid("a string without NUL characters"));
+            }
             match column.vocabulary {
                 Some(vocabulary) => SqlValue::Text(
                     vocabulary
@@ -436,14 +440,17 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
             };
             let time = ombud_store::parse_timestamp(text)
                 .ok_or_else(|| invalid("an RFC 3339 time such as 2026-01-31T12:00:00Z"))?;
-            SqlValue::Text(ombud_store::format_timestamp(time))
+            SqlValue::Timestamp(time)
         }
         ScalarType::Jsonb => {
             let json = value
                 .clone()
                 .into_json()
                 .map_err(|_| invalid("a JSON value"))?;
-            SqlValue::Text(json.to_string())
+            if json.to_string().contains("\\u0000") {
+                return Err(invalid("JSON without NUL characters"));
+            }
+            SqlValue::Json(json)
         }
     })
 }

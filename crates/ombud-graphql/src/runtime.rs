@@ -43,7 +43,7 @@ impl Runtime {
         let statement = self
             .parser(session)
             .select(table, &ctx.ctx.field(), true, BoolExp::True)
-            .and_then(|select| SqlRenderer::new(self.catalog, session).list_query(&select))
+            .and_then(|select| SqlRenderer::new(self.catalog, session, self.store.dialect()).list_query(&select))
             .map_err(GraphqlError::into_graphql)?;
         let value = self
             .fetch(statement)
@@ -94,7 +94,7 @@ impl Runtime {
             value: Operand::Value(id),
         };
         let select = self.parser(session).select(table, &field, false, by_id)?;
-        SqlRenderer::new(self.catalog, session).object_query(&select)
+        SqlRenderer::new(self.catalog, session, self.store.dialect()).object_query(&select)
     }
 
     /// Runs a read statement and parses the JSON it returns.

@@ -1,5 +1,5 @@
-//! Renders the query tree as SQLite SQL. Every value is a bound `$n`
-//! parameter; identifiers come only from the catalog and are quoted.
+//! Renders the query tree as SQL for the store's dialect. Every value is a
+//! bound `$n` parameter; identifiers come only from the catalog and are quoted.
 //!
 //! A list of rows becomes one scalar subquery returning a JSON array:
 //!
@@ -8,11 +8,10 @@
 //!    FROM (SELECT * FROM "data_subjects" AS t1 WHERE <join> AND <filter> ORDER BY ... LIMIT $1) AS t1)
 //! ```
 //!
+//! (PostgreSQL spells the aggregate `json_agg`; [`Dialect`] holds such differences.)
 //! JSON is built only for the rows that survive the filter and `LIMIT`.
-// NOTE: only the SQLite dialect exists yet; PostgreSQL needs json_build_object,
-// json_agg and native booleans in the few places marked "dialect".
 
-use ombud_store::SqlValue;
+use ombud_store::{Dialect, SqlValue};
 
 use crate::error::GraphqlError;
 use crate::ir::{BoolExp, CompareOp, FieldSelection, Operand, Select};
@@ -26,13 +25,10 @@ pub struct Statement {
     pub params: Vec<SqlValue>,
 }
 
-/// SQLite allows 127 function arguments by default; wider objects are built
-/// in chunks of this many key/value pairs.
-const PAIRS_PER_CALL: usize = 50;
-
 pub struct SqlRenderer<'a> {
     catalog: &'a Catalog,
     session: &'a Session,
+    dialect: Dialect,
     params: Vec<SqlValue>,
     aliases: usize,
 }
@@ -42,23 +38,28 @@ fn quote(identifier: &str) -> String {
 }
 
 impl<'a> SqlRenderer<'a> {
-    pub fn new(catalog: &'a Catalog, session: &'a Session) -> Self {
+    pub fn new(catalog: &'a Catalog, session: &'a Session, dialect: Dialect) -> Self {
+        Self::with_params(catalog, session, dialect, Vec::new())
+    }
+
+    /// Continues numbering after parameters that a caller already placed in its SQL.
+    pub fn with_params(
+        catalog: &'a Catalog,
+        session: &'a Session,
+        dialect: Dialect,
+        params: Vec<SqlValue>,
+    ) -> Self {
         SqlRenderer {
             catalog,
             session,
-            params: Vec::new(),
+            dialect,
+            params,
             aliases: 0,
         }
     }
 
-    /// Continues numbering after parameters that a caller already placed in its SQL.
-    pub fn with_params(catalog: &'a Catalog, session: &'a Session, params: Vec<SqlValue>) -> Self {
-        SqlRenderer {
-            catalog,
-            session,
-            params,
-            aliases: 0,
-        }
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     pub fn finish(self, sql: String) -> Statement {
@@ -119,11 +120,10 @@ impl<'a> SqlRenderer<'a> {
         let mut order_terms = Vec::with_capacity(select.order_by.len() + 1);
         for order in &select.order_by {
             let column = column_of(table, order.field)?;
-            order_terms.push(format!(
-                "{alias}.{} {}",
-                quote(column.sql),
-                order.direction.sql()
-            ));
+            let target = self
+                .dialect
+                .ordered(column.scalar.kind(), &format!("{alias}.{}", quote(column.sql)));
+            order_terms.push(format!("{target} {}", order.direction.sql()));
         }
         // Ties are broken by primary key so that pages do not overlap.
         order_terms.push(format!("{alias}.{} ASC", quote(table.primary_key())));
@@ -136,9 +136,10 @@ impl<'a> SqlRenderer<'a> {
         );
         if select.limit.is_some() || select.offset.is_some() {
             inner.push_str(&format!(" ORDER BY {order_sql}"));
+            // Without a limit (an offset alone) both dialects accept the largest integer.
             let limit = select
                 .limit
-                .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+                .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
             let limit = self.param(SqlValue::Int(limit));
             inner.push_str(&format!(" LIMIT {limit}"));
             if let Some(offset) = select.offset {
@@ -148,9 +149,8 @@ impl<'a> SqlRenderer<'a> {
         }
 
         let object = self.json_object(select, table, &alias)?;
-        Ok(format!(
-            "(SELECT coalesce(json_group_array({object} ORDER BY {order_sql}), '[]') FROM ({inner}) AS {alias})"
-        ))
+        let array = self.dialect.json_array_agg(&object, &order_sql);
+        Ok(format!("(SELECT {array} FROM ({inner}) AS {alias})"))
     }
 
     fn object_expr(
@@ -180,7 +180,11 @@ impl<'a> SqlRenderer<'a> {
         let mut pairs = Vec::with_capacity(select.fields.len());
         for (key, field) in &select.fields {
             let value = match field {
-                FieldSelection::Column(name) => column_json(column_of(table, name)?, alias),
+                FieldSelection::Column(name) => {
+                    let column = column_of(table, name)?;
+                    self.dialect
+                        .column_json(column.scalar.kind(), &format!("{alias}.{}", quote(column.sql)))
+                }
                 FieldSelection::Typename(name) => format!("'{name}'"),
                 FieldSelection::Relationship {
                     field,
@@ -192,7 +196,6 @@ impl<'a> SqlRenderer<'a> {
                             table.sql
                         ))
                     })?;
-                    // A subquery's JSON loses its JSON type; json() restores it (dialect).
                     let expr = match relationship.kind {
                         crate::metadata::RelationshipKind::Object => {
                             self.object_expr(nested, Some((alias, relationship)))?
@@ -201,33 +204,13 @@ impl<'a> SqlRenderer<'a> {
                             self.array_expr(nested, Some((alias, relationship)))?
                         }
                     };
-                    format!("json({expr})")
+                    self.dialect.embed_json(&expr)
                 }
             };
             // Response keys are GraphQL names ([_A-Za-z][_0-9A-Za-z]*), safe inside quotes.
             pairs.push((key.as_str(), value));
         }
-
-        let mut chunks = pairs.chunks(PAIRS_PER_CALL);
-        let Some(first) = chunks.next() else {
-            return Ok("json_object()".to_owned());
-        };
-        let mut object = format!(
-            "json_object({})",
-            first
-                .iter()
-                .map(|(key, value)| format!("'{key}', {value}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        for chunk in chunks {
-            let setters: Vec<String> = chunk
-                .iter()
-                .map(|(key, value)| format!("'$.\"{key}\"', {value}"))
-                .collect();
-            object = format!("json_set({object}, {})", setters.join(", "));
-        }
-        Ok(object)
+        Ok(self.dialect.json_object(&pairs))
     }
 
     /// Renders a boolean expression over `table` aliased as `alias`.
@@ -238,11 +221,11 @@ impl<'a> SqlRenderer<'a> {
         alias: &str,
     ) -> Result<String, GraphqlError> {
         Ok(match exp {
-            BoolExp::True => "1".to_owned(),
-            BoolExp::False => "0".to_owned(),
+            BoolExp::True => "TRUE".to_owned(),
+            BoolExp::False => "FALSE".to_owned(),
             BoolExp::And(items) => {
                 if items.is_empty() {
-                    return Ok("1".to_owned());
+                    return Ok("TRUE".to_owned());
                 }
                 let parts: Result<Vec<_>, _> = items
                     .iter()
@@ -252,7 +235,7 @@ impl<'a> SqlRenderer<'a> {
             }
             BoolExp::Or(items) => {
                 if items.is_empty() {
-                    return Ok("0".to_owned());
+                    return Ok("FALSE".to_owned());
                 }
                 let parts: Result<Vec<_>, _> = items
                     .iter()
@@ -338,12 +321,13 @@ impl<'a> SqlRenderer<'a> {
                 )));
             };
             if values.is_empty() {
-                return Ok(if op == CompareOp::In { "0" } else { "1" }.to_owned());
+                return Ok(if op == CompareOp::In { "FALSE" } else { "TRUE" }.to_owned());
             }
-            let placeholders: Vec<String> = values
-                .iter()
-                .map(|value| self.param(value.clone()))
-                .collect();
+            let mut placeholders = Vec::with_capacity(values.len());
+            for value in values {
+                let value = typed_value(column, value.clone())?;
+                placeholders.push(self.param(value));
+            }
             let keyword = if op == CompareOp::In { "IN" } else { "NOT IN" };
             return Ok(format!("{target} {keyword} ({})", placeholders.join(", ")));
         }
@@ -360,8 +344,8 @@ impl<'a> SqlRenderer<'a> {
                     "_has_key does not support keys containing '\"'".to_owned(),
                 ));
             }
-            let path = self.param(SqlValue::Text(format!("$.\"{key}\"")));
-            return Ok(format!("(json_type({target}, {path}) IS NOT NULL)"));
+            let key = self.param(SqlValue::Text(self.dialect.json_key_param(&key)));
+            return Ok(self.dialect.json_has_key(&target, &key));
         }
         if op == CompareOp::Contains {
             // TODO: SQLite has no jsonb containment operator; emulate @> by walking the
@@ -371,21 +355,30 @@ impl<'a> SqlRenderer<'a> {
             ));
         }
 
+        let value = typed_value(column, value)?;
+        if op.is_pattern() {
+            check_pattern(&value)?;
+        }
         let placeholder = self.param(value);
+        let ordered = self.dialect.ordered(column.scalar.kind(), &target);
+        // `ESCAPE '\'` makes a backslash escape `%` and `_` on both backends;
+        // PostgreSQL does so by default and SQLite not at all.
         Ok(match op {
             CompareOp::Eq if column.scalar == ScalarType::Jsonb => {
-                format!("json({target}) = json({placeholder})")
+                self.dialect.json_equals(&target, &placeholder)
             }
             CompareOp::Eq => format!("{target} = {placeholder}"),
             CompareOp::Neq => format!("{target} <> {placeholder}"),
-            CompareOp::Gt => format!("{target} > {placeholder}"),
-            CompareOp::Gte => format!("{target} >= {placeholder}"),
-            CompareOp::Lt => format!("{target} < {placeholder}"),
-            CompareOp::Lte => format!("{target} <= {placeholder}"),
-            CompareOp::Like => format!("{target} LIKE {placeholder}"),
-            CompareOp::Nlike => format!("{target} NOT LIKE {placeholder}"),
-            CompareOp::Ilike => format!("lower({target}) LIKE lower({placeholder})"),
-            CompareOp::Nilike => format!("lower({target}) NOT LIKE lower({placeholder})"),
+            CompareOp::Gt => format!("{ordered} > {placeholder}"),
+            CompareOp::Gte => format!("{ordered} >= {placeholder}"),
+            CompareOp::Lt => format!("{ordered} < {placeholder}"),
+            CompareOp::Lte => format!("{ordered} <= {placeholder}"),
+            CompareOp::Like => format!("{target} LIKE {placeholder} ESCAPE '\\'"),
+            CompareOp::Nlike => format!("{target} NOT LIKE {placeholder} ESCAPE '\\'"),
+            CompareOp::Ilike => format!("lower({target}) LIKE lower({placeholder}) ESCAPE '\\'"),
+            CompareOp::Nilike => {
+                format!("lower({target}) NOT LIKE lower({placeholder}) ESCAPE '\\'")
+            }
             CompareOp::In | CompareOp::Nin | CompareOp::HasKey | CompareOp::Contains => {
                 return Err(GraphqlError::NotSupported(format!(
                     "{} in this position",
@@ -402,14 +395,42 @@ pub fn column_of<'t>(table: &'t Table, field: &str) -> Result<&'t Column, Graphq
         .ok_or_else(|| GraphqlError::Validation(format!("{} has no column {field}", table.sql)))
 }
 
-/// Renders a column as a JSON value, because SQLite stores booleans as 0/1 and JSON as text (dialect).
-fn column_json(column: &Column, alias: &str) -> String {
-    let target = format!("{alias}.{}", quote(column.sql));
-    match column.scalar {
-        ScalarType::Boolean => format!(
-            "CASE WHEN {target} IS NULL THEN NULL WHEN {target} THEN json('true') ELSE json('false') END"
-        ),
-        ScalarType::Jsonb => format!("json({target})"),
-        _ => target,
+/// PostgreSQL rejects a LIKE pattern that ends in its escape character with
+/// an error; SQLite matches nothing. Both are refused here the same way.
+fn check_pattern(value: &SqlValue) -> Result<(), GraphqlError> {
+    if let SqlValue::Text(pattern) = value {
+        let trailing = pattern.chars().rev().take_while(|c| *c == '\\').count();
+        if trailing % 2 == 1 {
+            return Err(GraphqlError::Validation(
+                "a _like or _ilike pattern must not end with a single backslash; \
+                 write \\\\ for a literal backslash"
+                    .to_owned(),
+            ));
+        }
     }
+    Ok(())
+}
+
+/// Gives a value the type of the column it is compared with or stored in.
+/// Session variables and values set by the server arrive as text; PostgreSQL
+/// needs ids, times and JSON bound with their own types.
+pub fn typed_value(column: &Column, value: SqlValue) -> Result<SqlValue, GraphqlError> {
+    let invalid = |expected: &str, text: &str| {
+        GraphqlError::Validation(format!(
+            "invalid value for {}: expected {expected}, got {text:?}",
+            column.field
+        ))
+    };
+    Ok(match (column.scalar, value) {
+        (ScalarType::Uuid, SqlValue::Text(text)) => uuid::Uuid::parse_str(&text)
+            .map(SqlValue::Uuid)
+            .map_err(|_| invalid("a uuid", &text))?,
+        (ScalarType::Timestamptz, SqlValue::Text(text)) => ombud_store::parse_timestamp(&text)
+            .map(SqlValue::Timestamp)
+            .ok_or_else(|| invalid("an RFC 3339 time", &text))?,
+        (ScalarType::Jsonb, SqlValue::Text(text)) => serde_json::from_str(&text)
+            .map(SqlValue::Json)
+            .map_err(|_| invalid("JSON", &text))?,
+        (_, value) => value,
+    })
 }

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use ombud_auth::{TokenKind, hash_token, issue_token};
-use ombud_store::{Row, Store, format_timestamp, now_timestamp};
+use ombud_store::{Row, SqlValue, Store, format_timestamp};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -111,7 +111,7 @@ pub fn normalize_email(email: &str) -> Result<String, ServerError> {
 
 pub async fn user_by_id(store: &Store, id: Uuid) -> Result<Option<StaffUser>, ServerError> {
     let sql = format!("SELECT {} FROM users WHERE id = $1", StaffUser::COLUMNS);
-    let row = store.fetch_optional(&sql, &[id.to_string().into()]).await?;
+    let row = store.fetch_optional(&sql, &[id.into()]).await?;
     row.as_ref().map(StaffUser::from_row).transpose()
 }
 
@@ -133,14 +133,14 @@ pub async fn user_by_pat(store: &Store, token: &str) -> Result<Option<StaffUser>
             .join(", ")
     );
     let row = store
-        .fetch_optional(&sql, &[hash_token(token).into(), now_timestamp().into()])
+        .fetch_optional(&sql, &[hash_token(token).into(), SqlValue::now()])
         .await?;
     let user = row.as_ref().map(StaffUser::from_row).transpose()?;
     if user.is_some() {
         store
             .execute(
                 "UPDATE personal_access_tokens SET last_used_at = $1 WHERE token_hash = $2",
-                &[now_timestamp().into(), hash_token(token).into()],
+                &[SqlValue::now(), hash_token(token).into()],
             )
             .await?;
     }
@@ -154,13 +154,13 @@ pub async fn ensure_user(
     password_hash: Option<String>,
 ) -> Result<StaffUser, ServerError> {
     let email = normalize_email(email)?;
-    let now = now_timestamp();
+    let now = SqlValue::now();
     let id = Uuid::new_v4();
     store
         .execute(
             "INSERT INTO users (id, email, display_name, password_hash, default_role, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'user', $5, $5) ON CONFLICT (email) DO NOTHING",
-            &[id.to_string().into(), email.as_str().into(), email.as_str().into(), password_hash.clone().into(), now.into()],
+            &[id.into(), email.as_str().into(), email.as_str().into(), password_hash.clone().into(), now],
         )
         .await?;
     if let Some(hash) = password_hash {
@@ -196,19 +196,19 @@ pub async fn create_personal_access_token(
     }
     let issued = issue_token(TokenKind::PersonalAccessToken);
     let id = Uuid::new_v4();
-    let now = now_timestamp();
+    let expires = expires_at;
     let expires_at = format_timestamp(expires_at);
     store
         .execute(
             "INSERT INTO personal_access_tokens (id, user_id, name, token_hash, expires_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6)",
             &[
-                id.to_string().into(),
-                user_id.to_string().into(),
+                id.into(),
+                user_id.into(),
                 name.into(),
                 issued.hash.into(),
-                expires_at.as_str().into(),
-                now.into(),
+                expires.into(),
+                SqlValue::now(),
             ],
         )
         .await?;
@@ -233,11 +233,11 @@ pub async fn create_refresh_token(
     let issued = issue_token(TokenKind::RefreshToken);
     let id = Uuid::new_v4();
     let ttl = Duration::seconds(i64::try_from(ttl_seconds).unwrap_or(i64::MAX / 1000));
-    let expires_at = format_timestamp(Utc::now() + ttl);
+    let expires_at = Utc::now() + ttl;
     store
         .execute(
             "INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[id.to_string().into(), user_id.to_string().into(), issued.hash.into(), expires_at.into(), now_timestamp().into()],
+            &[id.into(), user_id.into(), issued.hash.into(), expires_at.into(), SqlValue::now()],
         )
         .await?;
     Ok(NewRefreshToken {
@@ -252,22 +252,23 @@ pub async fn consume_refresh_token(
     token: &str,
 ) -> Result<Option<Uuid>, ServerError> {
     let mut tx = store.begin_write().await?;
-    let now = now_timestamp();
+    let now = SqlValue::now();
     let row = tx
         .fetch_optional(
             "SELECT id, user_id FROM refresh_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-            &[hash_token(token).into(), now.as_str().into()],
+            &[hash_token(token).into(), now.clone()],
         )
         .await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let id = row.required_text(0)?.to_owned();
+    let id = Uuid::parse_str(row.required_text(0)?)
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
     let user = Uuid::parse_str(row.required_text(1)?)
         .map_err(|error| ServerError::Internal(error.to_string()))?;
     tx.execute(
         "UPDATE refresh_tokens SET revoked_at = $1 WHERE id = $2",
-        &[now.into(), id.into()],
+        &[now, id.into()],
     )
     .await?;
     tx.commit().await?;
@@ -278,7 +279,7 @@ pub async fn revoke_refresh_token(store: &Store, token: &str) -> Result<(), Serv
     store
         .execute(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
-            &[now_timestamp().into(), hash_token(token).into()],
+            &[SqlValue::now(), hash_token(token).into()],
         )
         .await?;
     Ok(())
@@ -288,7 +289,7 @@ pub async fn revoke_all_refresh_tokens(store: &Store, user_id: Uuid) -> Result<(
     store
         .execute(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            &[now_timestamp().into(), user_id.to_string().into()],
+            &[SqlValue::now(), user_id.into()],
         )
         .await?;
     Ok(())
@@ -325,17 +326,17 @@ pub async fn bootstrap(
     let controller_id = Uuid::new_v4();
     let did = ombud_privacy::did_for(&controller_id);
     let dx_key = issue_token(TokenKind::DxKey);
-    let now = now_timestamp();
+    let now = SqlValue::now();
     let mut tx = store.begin_write().await?;
     tx.execute(
         "INSERT INTO data_controllers (id, title, did, dx_key_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        &[controller_id.to_string().into(), title.into(), did.as_str().into(), dx_key.hash.into(), now.as_str().into()],
+        &[controller_id.into(), title.into(), did.as_str().into(), dx_key.hash.into(), now.clone()],
     )
     .await?;
     tx.execute(
         "INSERT INTO data_controller_users (id, data_controller_id, user_id, role, created_at, updated_at) \
          VALUES ($1, $2, $3, 'owner', $4, $4)",
-        &[Uuid::new_v4().to_string().into(), controller_id.to_string().into(), user.id.to_string().into(), now.into()],
+        &[Uuid::new_v4().into(), controller_id.into(), user.id.into(), now],
     )
     .await?;
     tx.commit().await?;

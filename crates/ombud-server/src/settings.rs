@@ -1,6 +1,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
+use ombud_store::{PostgresOptions, SslMode, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// Every setting of a running server. The binary fills it from defaults, a
@@ -51,8 +54,48 @@ pub struct GraphqlSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// Connections for reads; SQLite writes always use one connection.
+    /// `postgres://user:password@host:5432/database` selects PostgreSQL; unset
+    /// uses the embedded SQLite database in `data_dir`.
+    pub url: Option<Secret>,
+    /// Pool size. On SQLite these are the readers; writes always use one connection.
     pub max_connections: u32,
+    /// How long a request waits for a free connection before it fails, in milliseconds.
+    pub acquire_timeout_ms: u64,
+    /// Longest a single statement may run on PostgreSQL, in milliseconds; 0 leaves the server's setting.
+    pub statement_timeout_ms: u64,
+    /// TLS to PostgreSQL: disable, prefer, require, verify-ca or verify-full.
+    /// Unset takes the URL's `sslmode`, which defaults to prefer.
+    pub ssl_mode: Option<SslMode>,
+    /// CA certificate file (PEM) that verify-ca and verify-full check the server against.
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Opens the configured database without touching its schema.
+    pub async fn open_store(&self) -> Result<Store, StoreError> {
+        let database = &self.database;
+        let Some(url) = &database.url else {
+            return Store::open_sqlite(&self.data_dir, database.max_connections).await;
+        };
+        let url = url.expose();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let scheme = url.split(':').next().unwrap_or_default();
+            return Err(StoreError::InvalidUrl(format!(
+                "the scheme {scheme:?} is not supported; ombud uses PostgreSQL (postgres://) \
+                 or, without a URL, the embedded SQLite database"
+            )));
+        }
+        let options = PostgresOptions {
+            url: url.to_owned(),
+            max_connections: database.max_connections,
+            acquire_timeout: Duration::from_millis(database.acquire_timeout_ms.max(1)),
+            statement_timeout: (database.statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(database.statement_timeout_ms)),
+            ssl_mode: database.ssl_mode,
+            ssl_root_cert: database.ssl_root_cert.clone(),
+        };
+        Store::open_postgres(&options).await
+    }
 }
 
 /// A secret setting: printed as `<redacted>` and never logged.
@@ -86,6 +129,7 @@ impl Settings {
             }
         };
         redact(&mut copy.auth.jwt_secret);
+        redact(&mut copy.database.url);
         redact(&mut copy.auth.admin_secret);
         copy
     }
@@ -131,6 +175,13 @@ impl Default for GraphqlSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        DatabaseSettings { max_connections: 4 }
+        DatabaseSettings {
+            url: None,
+            max_connections: 4,
+            acquire_timeout_ms: 5000,
+            statement_timeout_ms: 30_000,
+            ssl_mode: None,
+            ssl_root_cert: None,
+        }
     }
 }

@@ -2,9 +2,9 @@
 /// be shown in detail; the others are logged and reported as internal errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database at {path}: {source}")]
+    #[error("cannot open the database at {target}: {source}")]
     Open {
-        path: String,
+        target: String,
         #[source]
         source: sqlx::Error,
     },
@@ -15,6 +15,17 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+
+    #[error("the PostgreSQL URL is not valid: {0}; use postgres://user:password@host:5432/database")]
+    InvalidUrl(String),
+
+    /// The database cannot be reached, or no connection became free in time.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+
+    /// A statement ran longer than `database.statement_timeout_ms`.
+    #[error("a database statement was cancelled because it ran longer than the statement timeout")]
+    StatementTimeout,
 
     #[error("a {kind} constraint was violated: {detail}")]
     Constraint {
@@ -68,9 +79,25 @@ impl std::fmt::Display for ConstraintKind {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        let sqlx::Error::Database(database_error) = &error else {
-            return StoreError::Database(error);
+        let database_error = match &error {
+            sqlx::Error::Database(database_error) => database_error,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => return StoreError::Unavailable(error),
+            _ => return StoreError::Database(error),
         };
+        // SQLSTATE 57014 is query_canceled, which statement_timeout raises;
+        // class 08 is a lost connection and 57P01..57P03 a server shutting down.
+        if let Some(code) = database_error.code() {
+            if code == "57014" {
+                return StoreError::StatementTimeout;
+            }
+            if code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03") {
+                return StoreError::Unavailable(error);
+            }
+        }
         let kind = match database_error.kind() {
             sqlx::error::ErrorKind::UniqueViolation => ConstraintKind::Unique,
             sqlx::error::ErrorKind::ForeignKeyViolation => ConstraintKind::ForeignKey,

@@ -1,11 +1,17 @@
 #![doc = "Database backends of ombud: connection pools, migrations, and one audited place where SQL text is executed."]
 
+mod dialect;
 mod error;
 mod executor;
 mod migrations;
+mod postgres;
+mod sqlite;
 mod time;
+mod value;
 
+pub use dialect::{ColumnKind, Dialect};
 pub use error::{ConstraintKind, StoreError};
-pub use executor::{Row, SqlValue, Store, WriteTx};
+pub use executor::{PoolStats, PostgresOptions, SslMode, Store, WriteTx};
+pub use value::{Row, SqlValue};
 pub use migrations::MigrationStatus;
 pub use time::{format_timestamp, now_timestamp, parse_timestamp};

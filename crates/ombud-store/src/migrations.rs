@@ -1,19 +1,40 @@
-use sqlx::{AssertSqlSafe, SqlitePool};
-
+use crate::dialect::Dialect;
 use crate::error::StoreError;
+use crate::executor::{Store, WriteTx};
+use crate::value::SqlValue;
 
-/// A schema change shipped with this build; versions only ever grow.
+/// A schema change shipped with this build; versions only ever grow, and
+/// each version exists in both dialects.
 struct Migration {
     version: i64,
     description: &'static str,
-    sql: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
 }
 
-const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "initial schema",
-    sql: include_str!("../migrations/sqlite/0001_initial.sql"),
-}];
+impl Migration {
+    fn sql(&self, dialect: Dialect) -> &'static str {
+        match dialect {
+            Dialect::Sqlite => self.sqlite,
+            Dialect::Postgres => self.postgres,
+        }
+    }
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "initial schema",
+        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "scheduled jobs",
+        sqlite: include_str!("../migrations/sqlite/0002_scheduled_jobs.sql"),
+        postgres: include_str!("../migrations/postgres/0002_scheduled_jobs.sql"),
+    },
+];
 
 /// State of the database against the migrations of this build.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,31 +43,61 @@ pub enum MigrationStatus {
     Pending(Vec<i64>),
 }
 
-const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS ombud_migrations (
-    version INTEGER PRIMARY KEY NOT NULL,
-    description TEXT NOT NULL,
-    applied_at TEXT NOT NULL
-)";
-
-pub(crate) async fn applied_versions(pool: &SqlitePool) -> Result<Vec<i64>, StoreError> {
-    sqlx::query(CREATE_LEDGER).execute(pool).await?;
-    let versions: Vec<(i64,)> =
-        sqlx::query_as("SELECT version FROM ombud_migrations ORDER BY version")
-            .fetch_all(pool)
-            .await?;
-    Ok(versions.into_iter().map(|(version,)| version).collect())
+fn create_ledger(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "CREATE TABLE IF NOT EXISTS ombud_migrations (
+                version INTEGER PRIMARY KEY NOT NULL,
+                description TEXT NOT NULL,
+                applied_at TEXT NOT NULL
+            )"
+        }
+        Dialect::Postgres => {
+            "CREATE TABLE IF NOT EXISTS ombud_migrations (
+                version BIGINT PRIMARY KEY NOT NULL,
+                description TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL
+            )"
+        }
+    }
 }
 
-pub(crate) async fn status(pool: &SqlitePool) -> Result<MigrationStatus, StoreError> {
-    let applied = applied_versions(pool).await?;
-    if let Some(unknown) = applied.iter().find(|version| {
-        !SQLITE_MIGRATIONS
-            .iter()
-            .any(|known| known.version == **version)
-    }) {
+/// Serialises migrations between ombud processes sharing one PostgreSQL
+/// database; the lock ends with the transaction. SQLite's write lock does the
+/// same there.
+async fn lock(tx: &mut WriteTx) -> Result<(), StoreError> {
+    if tx.dialect() == Dialect::Postgres {
+        // An arbitrary constant that names "ombud schema migrations".
+        tx.fetch_rows("SELECT pg_advisory_xact_lock(4711002001)", &[])
+            .await?;
+    }
+    tx.execute(create_ledger(tx.dialect()), &[]).await?;
+    Ok(())
+}
+
+async fn versions_in(tx: &mut WriteTx) -> Result<Vec<i64>, StoreError> {
+    let rows = tx
+        .fetch_rows("SELECT version FROM ombud_migrations ORDER BY version", &[])
+        .await?;
+    rows.iter().map(|row| row.int(0)).collect()
+}
+
+pub(crate) async fn applied_versions(store: &Store) -> Result<Vec<i64>, StoreError> {
+    let mut tx = store.begin_write().await?;
+    lock(&mut tx).await?;
+    let versions = versions_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(versions)
+}
+
+fn status_of(applied: &[i64]) -> Result<MigrationStatus, StoreError> {
+    if let Some(unknown) = applied
+        .iter()
+        .find(|version| !MIGRATIONS.iter().any(|known| known.version == **version))
+    {
         return Err(StoreError::UnknownMigration { version: *unknown });
     }
-    let pending: Vec<i64> = SQLITE_MIGRATIONS
+    let pending: Vec<i64> = MIGRATIONS
         .iter()
         .map(|migration| migration.version)
         .filter(|version| !applied.contains(version))
@@ -58,41 +109,49 @@ pub(crate) async fn status(pool: &SqlitePool) -> Result<MigrationStatus, StoreEr
     }
 }
 
+pub(crate) async fn status(store: &Store) -> Result<MigrationStatus, StoreError> {
+    status_of(&applied_versions(store).await?)
+}
+
 /// Applies each pending migration in its own transaction, in version order.
-pub(crate) async fn apply(pool: &SqlitePool) -> Result<Vec<i64>, StoreError> {
-    let MigrationStatus::Pending(pending) = status(pool).await? else {
+/// Each transaction re-reads the ledger under the lock, so two processes
+/// migrating at once apply every migration exactly once.
+pub(crate) async fn apply(store: &Store) -> Result<Vec<i64>, StoreError> {
+    let MigrationStatus::Pending(pending) = status(store).await? else {
         return Ok(Vec::new());
     };
 
-    for migration in SQLITE_MIGRATIONS
-        .iter()
-        .filter(|m| pending.contains(&m.version))
-    {
+    let mut applied_now = Vec::new();
+    for migration in MIGRATIONS.iter().filter(|m| pending.contains(&m.version)) {
         let failed = |source| StoreError::Migration {
             version: migration.version,
             description: migration.description.to_owned(),
             source,
         };
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
-        sqlx::raw_sql(AssertSqlSafe(migration.sql))
-            .execute(&mut *tx)
+        let mut tx = store.begin_write().await?;
+        lock(&mut tx).await?;
+        if versions_in(&mut tx).await?.contains(&migration.version) {
+            continue;
+        }
+        tx.execute_script(migration.sql(store.dialect()))
             .await
             .map_err(failed)?;
-        sqlx::query(
+        tx.execute(
             "INSERT INTO ombud_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+            &[
+                SqlValue::Int(migration.version),
+                migration.description.into(),
+                SqlValue::now(),
+            ],
         )
-        .bind(migration.version)
-        .bind(migration.description)
-        .bind(crate::now_timestamp())
-        .execute(&mut *tx)
-        .await
-        .map_err(failed)?;
-        tx.commit().await.map_err(failed)?;
+        .await?;
+        tx.commit().await?;
         tracing::info!(
             version = migration.version,
             description = migration.description,
             "applied migration"
         );
+        applied_now.push(migration.version);
     }
-    Ok(pending)
+    Ok(applied_now)
 }

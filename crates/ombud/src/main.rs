@@ -5,7 +5,7 @@ mod config;
 use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ombud_server::{AppState, Settings};
 use ombud_store::Store;
@@ -22,7 +22,8 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
-    /// PostgreSQL connection URL (postgres://...); not supported yet.
+    /// PostgreSQL connection URL (postgres://user:password@host:5432/database);
+    /// without it ombud uses the embedded SQLite database in --data-dir.
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
 
@@ -105,14 +106,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => *listen,
         _ => None,
     };
-    let settings = config::load(cli.config.as_deref(), cli.data_dir.as_deref(), listen)?;
-    if let Some(url) = &cli.database_url {
-        // NOTE: PostgreSQL is planned as the production backend; until it
-        // lands, reject the flag instead of silently using SQLite.
-        let scheme = url.split(':').next().unwrap_or_default();
-        bail!(
-            "--database-url with scheme {scheme:?} is not supported yet; omit it to use the embedded SQLite database in --data-dir"
-        );
+    let mut settings = config::load(cli.config.as_deref(), cli.data_dir.as_deref(), listen)?;
+    if let Some(url) = cli.database_url {
+        settings.database.url = Some(ombud_server::Secret::new(url));
     }
 
     match cli.command {
@@ -145,14 +141,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    Store::open_sqlite(&settings.data_dir, settings.database.max_connections)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database in {}",
-                settings.data_dir.display()
-            )
-        })
+    let store = settings.open_store().await?;
+    tracing::info!(backend = store.dialect().name(), "opened the database");
+    Ok(store)
 }
 
 /// Opens the store, creating the schema of a new database and refusing an
