@@ -68,7 +68,7 @@ fn create_ledger(dialect: Dialect) -> &'static str {
 async fn lock(tx: &mut WriteTx) -> Result<(), StoreError> {
     if tx.dialect() == Dialect::Postgres {
         // An arbitrary constant that names "ombud schema migrations".
-        tx.fetch_rows("SELECT pg_advisory_xact_lock(4711002001)", &[])
+        tx.execute("SELECT pg_advisory_xact_lock(4711002001)", &[])
             .await?;
     }
     tx.execute(create_ledger(tx.dialect()), &[]).await?;

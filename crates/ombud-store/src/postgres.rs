@@ -165,6 +165,7 @@ fn decode_value(row: &PgRow, index: usize) -> Result<SqlValue, StoreError> {
     }
     let type_name = raw.type_info().name().to_owned();
     Ok(match type_name.as_str() {
+        "VOID" => SqlValue::Null,
         "BOOL" => SqlValue::Bool(row.try_get::<bool, _>(index)?),
         "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(index)?)),
         "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(index)?)),

@@ -71,14 +71,14 @@ async fn upsert_flat_arguments_creates_subject() {
     let controller = app
         .text_column(
             "SELECT data_controller_id FROM data_subjects WHERE id = $1",
-            &[subject.to_string().into()],
+            &[subject.into()],
         )
         .await;
     assert_eq!(controller, Some(tenant.controller_id.to_string()));
     let did = app
         .text_column(
             "SELECT did FROM data_subjects WHERE id = $1",
-            &[subject.to_string().into()],
+            &[subject.into()],
         )
         .await;
     assert_eq!(did, Some(ombud_privacy::did_for(&subject)));
@@ -153,7 +153,7 @@ async fn upsert_input_object_updates_existing_subject() {
             app.text_column(
                 "SELECT value FROM data_subject_consent_form_values WHERE data_subject_id = $1 \
                  AND data_controller_processing_purpose_id = $2",
-                &[subject.to_string().into(), purpose.to_string().into()],
+                &[subject.into(), purpose.into()],
             )
             .await
         }

@@ -322,7 +322,7 @@ async fn rights_request_short_code_is_canonicalized() {
     let stored = app
         .text_column(
             "SELECT request_type FROM data_subject_rights_requests WHERE id = $1",
-            &[export["id"].as_str().expect("id").into()],
+            &[parse_uuid(&export["id"]).into()],
         )
         .await;
     assert_eq!(stored.as_deref(), Some("portability"));
@@ -454,7 +454,7 @@ async fn update_consent_value_with_pk_columns() {
     let stored = app
         .text_column(
             "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
-            &[value_id.to_string().into()],
+            &[value_id.into()],
         )
         .await;
     assert_eq!(stored.as_deref(), Some("false"));
@@ -504,7 +504,7 @@ async fn update_consent_value_rejects_non_boolean_text() {
     let stored = app
         .text_column(
             "SELECT value FROM data_subject_consent_form_values WHERE id = $1",
-            &[value_id.into()],
+            &[parse_uuid(&json!(value_id)).into()],
         )
         .await;
     assert_eq!(stored.as_deref(), Some("true"));

@@ -1,5 +1,10 @@
-//! The test harness: a real server on 127.0.0.1, port 0, over a fresh SQLite
-//! database in a temporary data directory, with typed request helpers.
+//! The test harness: a real server on 127.0.0.1, port 0, over a fresh
+//! database, with typed request helpers.
+//!
+//! The database is SQLite in a temporary data directory, or, when
+//! `OMBUD_TEST_BACKEND=postgres`, a new PostgreSQL database that the test
+//! creates and drops on the server at `OMBUD_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`).
 
 use ombud_server::accounts::Bootstrap;
 use ombud_server::{AppState, Secret, Settings};
@@ -20,6 +25,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The PostgreSQL database of this test, dropped with it.
+    pub database: Option<TestDatabase>,
     // Dropped last so the database files outlive the server task.
     _data_dir: TempDir,
 }
@@ -29,6 +36,87 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+/// Which backend the tests run on, from `OMBUD_TEST_BACKEND`.
+pub fn postgres_requested() -> bool {
+    match std::env::var("OMBUD_TEST_BACKEND").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("OMBUD_TEST_BACKEND must be sqlite or postgres, not {other:?}"),
+    }
+}
+
+/// The server-level URL the test databases are created through.
+pub fn postgres_admin_url() -> String {
+    std::env::var("OMBUD_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A PostgreSQL database created for one test and dropped when it ends.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        use sqlx::Connection;
+
+        let admin_url = postgres_admin_url();
+        let name = format!("ombud_test_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|error| {
+                panic!(
+                    "OMBUD_TEST_BACKEND=postgres but PostgreSQL at {admin_url} is unreachable: {error}"
+                )
+            });
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|error| panic!("create database {name}: {error}"));
+        let _ = admin.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        TestDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime may be shutting down, so
+        // the database is dropped from a thread with its own runtime.
+        let name = self.name.clone();
+        let admin_url = postgres_admin_url();
+        let dropped = std::thread::spawn(move || {
+            use sqlx::Connection;
+
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut admin)
+                        .await
+                    {
+                        eprintln!("could not drop test database {name}: {error}");
+                    }
+                    let _ = admin.close().await;
+                }
+            });
+        });
+        let _ = dropped.join();
     }
 }
 
@@ -47,11 +135,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.auth.admin_secret = Some(Secret::new(ADMIN_SECRET.to_owned()));
     settings.auth.password_hash_concurrency = 1;
+    let database = if postgres_requested() {
+        let database = TestDatabase::create().await;
+        settings.database.url = Some(Secret::new(database.url.clone()));
+        Some(database)
+    } else {
+        None
+    };
     configure(&mut settings);
 
-    let store = Store::open_sqlite(data_dir.path(), 4)
-        .await
-        .expect("open the SQLite store");
+    let store = settings.open_store().await.expect("open the store");
     store.migrate().await.expect("apply migrations");
     let state = AppState::new(settings, store.clone()).expect("build the application state");
 
@@ -77,6 +170,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client: reqwest::Client::new(),
         store,
         shutdown: Some(shutdown_sender),
+        database,
         _data_dir: data_dir,
     }
 }
