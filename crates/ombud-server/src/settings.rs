@@ -15,6 +15,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub graphql: GraphqlSettings,
     pub database: DatabaseSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +54,14 @@ pub struct GraphqlSettings {
 pub struct DatabaseSettings {
     /// Connections for reads; SQLite writes always use one connection.
     pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Whether `GET /metrics` serves the Prometheus text format, without
+    /// authentication. When false the path returns 404.
+    pub enabled: bool,
 }
 
 /// A secret setting: printed as `<redacted>` and never logged.
@@ -99,6 +108,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             graphql: GraphqlSettings::default(),
             database: DatabaseSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -132,5 +142,11 @@ impl Default for GraphqlSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         DatabaseSettings { max_connections: 4 }
+    }
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings { enabled: true }
     }
 }
