@@ -1,6 +1,7 @@
 //! `POST /v1/graphql`: authenticates the request, picks the role, and hands
 //! the document to the GraphQL engine.
 
+use async_graphql::parser::types::{DocumentOperations, OperationType as ParsedOperationType};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,6 +13,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::ServerError;
+use crate::metrics::{OperationType, Outcome};
 
 /// Verifies `Authorization: Bearer <JWT>`; `Ok(None)` when the header is absent.
 pub(crate) fn verify_bearer(
@@ -127,16 +129,95 @@ pub async fn graphql(
             return ServerError::InvalidRequest(rejection.body_text()).graphql_response();
         }
     };
+    // Requests refused here are not counted as GraphQL operations, so a
+    // caller without credentials cannot fill the capped set of operation
+    // names. `ombud_http_requests_total` still counts them.
     let session = match session_for(&state, &headers) {
         Ok(session) => session,
         Err(refusal) => return refusal.into_response(),
     };
+
     let request: GraphqlRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(error) => return ServerError::InvalidJson(error.to_string()).graphql_response(),
+        Err(error) => {
+            state
+                .metrics
+                .record_graphql_operation(None, OperationType::Unknown, Outcome::Error);
+            return ServerError::InvalidJson(error.to_string()).graphql_response();
+        }
     };
+    let operation = describe_operation(&request);
+
     let role = session.role;
     let body = state.engine.execute(session, request).await;
     tracing::debug!(role = role.as_str(), "executed GraphQL request");
+
+    let has_errors = body
+        .get("errors")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|errors| !errors.is_empty());
+    let outcome = if has_errors {
+        Outcome::Error
+    } else {
+        Outcome::Ok
+    };
+    state.metrics.record_graphql_operation(
+        operation.name.as_deref(),
+        operation.operation_type,
+        outcome,
+    );
     (StatusCode::OK, Json(body)).into_response()
+}
+
+/// The operation a request selects, as far as its metrics need it.
+struct OperationDescription {
+    /// `operationName` of the request, or else the name of the document's
+    /// only operation. `None` means an anonymous operation.
+    name: Option<String>,
+    operation_type: OperationType,
+}
+
+/// Finds the operation that `request` selects, by the rules the executor
+/// uses: `operationName` picks a named operation, and without it the
+/// document must contain exactly one operation.
+///
+/// NOTE: the engine parses the document again. The cost is one extra parse of
+/// a body of at most `graphql.max_body_bytes`, paid only by requests that
+/// have a session.
+fn describe_operation(request: &GraphqlRequest) -> OperationDescription {
+    let requested = request.operation_name.as_deref();
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return OperationDescription {
+            name: requested.map(str::to_owned),
+            operation_type: OperationType::Unknown,
+        };
+    };
+
+    let selected = match (&document.operations, requested) {
+        (DocumentOperations::Single(operation), None) => Some((None, &operation.node)),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .get(name)
+            .map(|operation| (Some(name), &operation.node)),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .iter()
+            .next()
+            .map(|(name, operation)| (Some(name.as_str()), &operation.node)),
+        _ => None,
+    };
+    let Some((name, operation)) = selected else {
+        return OperationDescription {
+            name: requested.map(str::to_owned),
+            operation_type: OperationType::Unknown,
+        };
+    };
+
+    let operation_type = match operation.ty {
+        ParsedOperationType::Query => OperationType::Query,
+        ParsedOperationType::Mutation => OperationType::Mutation,
+        ParsedOperationType::Subscription => OperationType::Subscription,
+    };
+    OperationDescription {
+        name: name.map(str::to_owned),
+        operation_type,
+    }
 }

@@ -5,6 +5,8 @@ mod auth_routes;
 mod error;
 mod graphql_route;
 pub mod keys;
+pub mod metrics;
+mod request_id;
 pub mod settings;
 
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, State};
 use axum::http::{Request, StatusCode, header};
+use axum::middleware;
 use axum::routing::{get, post};
 use ombud_auth::{JwtCodec, PasswordHasher};
 use ombud_graphql::{Engine, SchemaLimits};
@@ -21,6 +24,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ServerError;
+pub use metrics::Metrics;
 pub use settings::{Secret, Settings};
 
 /// Everything a request handler may use; cloned per request, shared underneath.
@@ -32,6 +36,7 @@ pub struct AppState {
     pub jwt: Arc<JwtCodec>,
     pub passwords: Arc<PasswordHasher>,
     pub consent_signer: Arc<ConsentCookieSigner>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -61,6 +66,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             passwords: Arc::new(passwords),
             consent_signer,
+            metrics: Arc::new(Metrics::new()),
         })
     }
 }
@@ -68,7 +74,7 @@ impl AppState {
 /// Builds the router for every surface.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.graphql.max_body_bytes;
-    Router::new()
+    let mut router = Router::new()
         .route("/v1/signin/pat", post(auth_routes::sign_in_pat))
         .route(
             "/v1/signin/email-password",
@@ -80,25 +86,49 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/.well-known/jwks.json", get(auth_routes::jwks))
         .route("/v1/graphql", post(graphql_route::graphql))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    // Operators scrape /metrics without credentials. Turning the setting off
+    // removes the route, so the path returns 404.
+    if state.settings.metrics.enabled {
+        router = router.route("/metrics", get(metrics::serve_metrics));
+    }
+
+    // Layers run outermost last: the request id is assigned before the
+    // metrics middleware and the trace span see the request.
+    router
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(
-            // The span records the method and the matched route only: query
-            // strings can carry tickets and keys.
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("unmatched", MatchedPath::as_str);
-                tracing::info_span!("request", method = %request.method(), route = %route)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track_http_requests,
+        ))
+        .layer(middleware::from_fn(request_id::assign_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
             header::HeaderName::from_static("x-hasura-admin-secret"),
         ]))
         .with_state(state)
+}
+
+/// Opens the span of one request. It records the method, the matched route
+/// and the request id only, because query strings can carry tickets and keys.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let request_id = request
+        .headers()
+        .get(request_id::REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route = %route,
+        request_id = %request_id,
+    )
 }
 
 async fn healthz() -> &'static str {

@@ -18,6 +18,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub graphql: GraphqlSettings,
     pub database: DatabaseSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +99,14 @@ impl Settings {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Whether `GET /metrics` serves the Prometheus text format, without
+    /// authentication. When false the path returns 404.
+    pub enabled: bool,
+}
+
 /// A secret setting: printed as `<redacted>` and never logged.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -143,6 +152,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             graphql: GraphqlSettings::default(),
             database: DatabaseSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -183,5 +193,11 @@ impl Default for DatabaseSettings {
             ssl_mode: None,
             ssl_root_cert: None,
         }
+    }
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings { enabled: true }
     }
 }

@@ -7,7 +7,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use ombud_server::Settings;
 
 /// Top-level settings sections; other `OMBUD_*` variables (such as OMBUD_LOG) are not settings.
-const SECTIONS: [&str; 5] = ["listen", "data_dir", "auth", "graphql", "database"];
+const SECTIONS: [&str; 6] = [
+    "listen", "data_dir", "auth", "graphql", "database", "metrics",
+];
 
 /// Merges defaults, the TOML file, `OMBUD_*` variables and flags, later ones winning.
 pub fn load(

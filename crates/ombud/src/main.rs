@@ -1,11 +1,11 @@
-//! The `ombud` command: serve the API, bootstrap an installation, migrate, check settings.
+//! The `ombud` command: serve the API, bootstrap an installation, migrate, back up, check settings.
 
 mod config;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use ombud_server::{AppState, Settings};
 use ombud_store::Store;
@@ -56,6 +56,12 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database, also while ombud serves it.
+    Backup {
+        /// File to write the copy to; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Inspect settings.
     Config {
         #[command(subcommand)]
@@ -129,6 +135,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { output } => backup(&settings, &output).await,
         Command::Config {
             command: ConfigCommand::Check,
         } => {
@@ -194,6 +201,58 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down, finishing in-flight requests");
+}
+
+/// Copies the database with `VACUUM INTO` on a connection of this process,
+/// then checks the copy with `PRAGMA integrity_check`.
+async fn backup(settings: &Settings, output: &Path) -> anyhow::Result<()> {
+    if settings.database.url.is_some() {
+        bail!(
+            "ombud backup copies the embedded SQLite database; this installation uses \
+             PostgreSQL, so back it up with pg_dump as docs/deployment.md describes"
+        );
+    }
+    // `symlink_metadata` also detects a dangling symbolic link, which SQLite
+    // would follow and write through.
+    if output.symlink_metadata().is_ok() {
+        bail!(
+            "the output file {} already exists, and ombud backup never overwrites a file. \
+             Pass a new path or move the existing file away",
+            output.display()
+        );
+    }
+    let database = settings.data_dir.join("ombud.sqlite3");
+    if !database.exists() {
+        bail!(
+            "there is no database at {}. Pass the --data-dir of the installation to back up",
+            database.display()
+        );
+    }
+
+    let bytes = ombud_store::backup_sqlite(&settings.data_dir, output)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot copy the database {} to {}",
+                database.display(),
+                output.display()
+            )
+        })?;
+
+    let messages = ombud_store::check_integrity(output)
+        .await
+        .with_context(|| format!("cannot check the copy {}", output.display()))?;
+    if messages != ["ok"] {
+        bail!(
+            "the copy {} failed PRAGMA integrity_check and must not be restored. \
+             It is kept for inspection. SQLite reported: {}",
+            output.display(),
+            messages.join("; ")
+        );
+    }
+
+    println!("wrote {bytes} bytes to {}", output.display());
+    Ok(())
 }
 
 async fn bootstrap(

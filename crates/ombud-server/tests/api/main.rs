@@ -12,4 +12,5 @@ mod graphql_errors;
 mod guide_operations;
 mod helpers;
 mod me_role;
+mod operations;
 mod permissions;
