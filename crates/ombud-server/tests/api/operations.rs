@@ -179,7 +179,12 @@ async fn metrics_sample_pool_connections() {
 
     let text = scrape(&app).await;
 
-    for pool in ["reader", "writer"] {
+    let pools: &[&str] = if app.database.is_some() {
+        &["postgres"]
+    } else {
+        &["reader", "writer"]
+    };
+    for pool in pools {
         for state in ["idle", "in_use"] {
             let series = format!(r#"ombud_db_pool_connections{{pool="{pool}",state="{state}"}}"#);
             assert!(
