@@ -195,8 +195,6 @@ async fn upsert_consents(
 ) -> Result<Value, GraphqlError> {
     let controller_id = request.data_controller_id;
     let controller = controller_id.to_string();
-    let now = ombud_store::now_timestamp();
-    let now_value = SqlValue::now();
     let mut tx = runtime.store.begin_write().await?;
 
     // The same error for a missing controller and one the user may not write,
@@ -271,13 +269,18 @@ async fn upsert_consents(
             let id = Uuid::new_v4();
             tx.execute(
                 "INSERT INTO data_subjects (id, data_controller_id, did, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
-                &[id.into(), controller_id.into(), ombud_privacy::did_for(&id).into(), now_value.clone()],
+                &[id.into(), controller_id.into(), ombud_privacy::did_for(&id).into(), SqlValue::now()],
             )
             .await?;
             id
         }
     };
     let subject = subject_id.to_string();
+    // Taken after the subject's lock, so history times follow the order in
+    // which concurrent upserts for one subject were applied.
+    let now_time = chrono::Utc::now();
+    let now = ombud_store::format_timestamp(now_time);
+    let now_value = SqlValue::Timestamp(now_time);
 
     for (purpose_id, granted) in &request.purposes {
         let value = consent_value_text(*granted);

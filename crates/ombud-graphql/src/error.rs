@@ -20,6 +20,12 @@ pub enum GraphqlError {
     #[error("{0}")]
     NotSupported(String),
 
+    #[error("{0}")]
+    Unavailable(String),
+
+    #[error("{0}")]
+    Timeout(String),
+
     #[error("database error: {0}")]
     Store(StoreError),
 }
@@ -30,6 +36,14 @@ impl From<StoreError> for GraphqlError {
             StoreError::Constraint { kind, detail } => {
                 GraphqlError::Constraint(format!("{kind} constraint violated: {detail}"))
             }
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                GraphqlError::Unavailable("the database is unavailable; retry shortly".to_owned())
+            }
+            StoreError::StatementTimeout => GraphqlError::Timeout(
+                "the query ran longer than the database statement timeout; narrow it with where or limit"
+                    .to_owned(),
+            ),
             other => GraphqlError::Store(other),
         }
     }
@@ -48,6 +62,8 @@ impl GraphqlError {
             GraphqlError::Constraint(_) => "constraint-violation",
             GraphqlError::AccessDenied(_) => "access-denied",
             GraphqlError::NotSupported(_) => "not-supported",
+            GraphqlError::Unavailable(_) => "database-unavailable",
+            GraphqlError::Timeout(_) => "statement-timeout",
             GraphqlError::Store(_) => "unexpected",
         }
     }

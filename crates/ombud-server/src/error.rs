@@ -24,6 +24,8 @@ pub enum ServerError {
     Unauthenticated(String),
     #[error("{0}")]
     InvalidJwt(String),
+    #[error("the database is unavailable; retry shortly")]
+    DatabaseUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -42,6 +44,9 @@ impl ServerError {
             ServerError::DisabledUser => (StatusCode::UNAUTHORIZED, "disabled-user"),
             ServerError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "invalid-headers"),
             ServerError::InvalidJwt(_) => (StatusCode::UNAUTHORIZED, "invalid-jwt"),
+            ServerError::DatabaseUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database-unavailable")
+            }
             ServerError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal-error"),
         }
     }
@@ -65,8 +70,12 @@ impl ServerError {
     }
 
     fn public_message(&self) -> String {
-        if let ServerError::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error");
+        match self {
+            ServerError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            ServerError::DatabaseUnavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+            }
+            _ => {}
         }
         self.to_string()
     }
@@ -74,7 +83,12 @@ impl ServerError {
 
 impl From<ombud_store::StoreError> for ServerError {
     fn from(error: ombud_store::StoreError) -> Self {
-        ServerError::Internal(error.to_string())
+        match error {
+            ombud_store::StoreError::Unavailable(_) | ombud_store::StoreError::StatementTimeout => {
+                ServerError::DatabaseUnavailable(error.to_string())
+            }
+            other => ServerError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -1,9 +1,12 @@
-//! Key material generated on first start and kept in the data directory.
+//! Key material generated on first start. SQLite installations keep it in
+//! the data directory; on PostgreSQL it lives in the `server_keys` table, so
+//! every instance sharing the database signs and verifies with the same keys.
 
 use std::io::Write;
 use std::path::Path;
 
 use ombud_privacy::ConsentCookieSigner;
+use ombud_store::{Dialect, SqlValue, Store};
 
 use crate::error::ServerError;
 
@@ -60,19 +63,59 @@ fn load_or_create(path: &Path, generate: impl FnOnce() -> Vec<u8>) -> Result<Vec
     }
 }
 
+/// Reads the named key from `server_keys`, inserting `generate`'s key first if
+/// there is none. When instances start together, the first insert wins and
+/// all of them read that one.
+async fn load_or_create_shared(
+    store: &Store,
+    name: &str,
+    generate: impl FnOnce() -> Vec<u8>,
+) -> Result<Vec<u8>, ServerError> {
+    let inserted = store
+        .execute(
+            "INSERT INTO server_keys (name, material, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+            &[name.into(), hex::encode(generate()).into(), SqlValue::now()],
+        )
+        .await?;
+    if inserted == 1 {
+        tracing::info!(key = name, "generated a new shared key");
+    }
+    let row = store
+        .fetch_optional("SELECT material FROM server_keys WHERE name = $1", &[name.into()])
+        .await?
+        .ok_or_else(|| ServerError::Internal(format!("the shared key {name} vanished")))?;
+    hex::decode(row.required_text(0)?.trim())
+        .map_err(|error| ServerError::Internal(format!("the shared key {name} is not hex: {error}")))
+}
+
+/// Loads or creates a key in the place the backend keeps keys.
+async fn load_key(
+    store: &Store,
+    data_dir: &Path,
+    name: &str,
+    generate: impl FnOnce() -> Vec<u8>,
+) -> Result<Vec<u8>, ServerError> {
+    match store.dialect() {
+        Dialect::Sqlite => load_or_create(&data_dir.join("keys").join(format!("{name}.key")), generate),
+        Dialect::Postgres => load_or_create_shared(store, name, generate).await,
+    }
+}
+
 /// Loads or creates the HS256 key that signs session JWTs.
-pub fn session_key(data_dir: &Path) -> Result<Vec<u8>, ServerError> {
-    load_or_create(
-        &data_dir.join("keys").join("session-hs256.key"),
-        ombud_auth::generate_secret,
-    )
+pub async fn session_key(store: &Store, data_dir: &Path) -> Result<Vec<u8>, ServerError> {
+    load_key(store, data_dir, "session-hs256", ombud_auth::generate_secret).await
 }
 
 /// Loads or creates the Ed25519 key that signs consent cookies.
-pub fn consent_signer(data_dir: &Path) -> Result<ConsentCookieSigner, ServerError> {
-    let bytes = load_or_create(&data_dir.join("keys").join("consent-ed25519.key"), || {
+pub async fn consent_signer(
+    store: &Store,
+    data_dir: &Path,
+) -> Result<ConsentCookieSigner, ServerError> {
+    let bytes = load_key(store, data_dir, "consent-ed25519", || {
         ConsentCookieSigner::generate().secret_bytes().to_vec()
-    })?;
+    })
+    .await?;
     ConsentCookieSigner::from_secret_bytes(&bytes)
         .map_err(|error| ServerError::Internal(error.to_string()))
 }

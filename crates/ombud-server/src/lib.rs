@@ -4,6 +4,7 @@ pub mod accounts;
 mod auth_routes;
 mod error;
 mod graphql_route;
+pub mod jobs;
 pub mod keys;
 pub mod metrics;
 mod request_id;
@@ -41,17 +42,17 @@ pub struct AppState {
 
 impl AppState {
     /// Loads keys and builds the GraphQL engine over an opened, migrated store.
-    pub fn new(settings: Settings, store: Store) -> Result<AppState, ServerError> {
+    pub async fn new(settings: Settings, store: Store) -> Result<AppState, ServerError> {
         let session_key = match &settings.auth.jwt_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
-            None => keys::session_key(&settings.data_dir)?,
+            None => keys::session_key(&store, &settings.data_dir).await?,
         };
         let jwt = JwtCodec::new(
             &session_key,
             settings.auth.issuer.clone(),
             settings.auth.clock_skew,
         )?;
-        let consent_signer = Arc::new(keys::consent_signer(&settings.data_dir)?);
+        let consent_signer = Arc::new(keys::consent_signer(&store, &settings.data_dir).await?);
         let passwords = PasswordHasher::new(settings.auth.password_hash_concurrency.max(1))?;
         let limits = SchemaLimits {
             max_depth: settings.graphql.max_depth,
@@ -135,21 +136,45 @@ async fn healthz() -> &'static str {
     "OK"
 }
 
+/// Answers within two seconds even when the database hangs, so load
+/// balancers take the instance out of rotation promptly.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.store.ping().await {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping());
+    if ping.await.unwrap_or(false) {
         (StatusCode::OK, "OK")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
     }
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests. The
+/// background job runner, unless disabled, stops at the same time.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
+    let poll = state.settings.jobs.poll_interval_ms;
+    let runner = (poll > 0).then(|| {
+        let runner = jobs::JobRunner::new(
+            state.store.clone(),
+            state.metrics.clone(),
+            jobs::JobRunner::default_instance_name(),
+        );
+        tokio::spawn(runner.run_until(std::time::Duration::from_millis(poll), stop_receiver))
+    });
+
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_sender.send(true);
+    };
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(runner) = runner {
+        // A job in progress finishes its transaction first.
+        let _ = runner.await;
+    }
+    served
 }

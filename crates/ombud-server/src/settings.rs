@@ -18,6 +18,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub graphql: GraphqlSettings,
     pub database: DatabaseSettings,
+    pub jobs: JobsSettings,
     pub metrics: MetricsSettings,
 }
 
@@ -107,6 +108,22 @@ pub struct MetricsSettings {
     pub enabled: bool,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsSettings {
+    /// How often this instance looks for due background jobs, in
+    /// milliseconds; 0 runs no jobs on this instance.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for JobsSettings {
+    fn default() -> Self {
+        JobsSettings {
+            poll_interval_ms: 10_000,
+        }
+    }
+}
+
 /// A secret setting: printed as `<redacted>` and never logged.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -152,6 +169,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             graphql: GraphqlSettings::default(),
             database: DatabaseSettings::default(),
+            jobs: JobsSettings::default(),
             metrics: MetricsSettings::default(),
         }
     }

@@ -30,9 +30,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        description: "scheduled jobs",
-        sqlite: include_str!("../migrations/sqlite/0002_scheduled_jobs.sql"),
-        postgres: include_str!("../migrations/postgres/0002_scheduled_jobs.sql"),
+        description: "scheduled jobs and shared keys",
+        sqlite: include_str!("../migrations/sqlite/0002_shared_state.sql"),
+        postgres: include_str!("../migrations/postgres/0002_shared_state.sql"),
     },
 ];
 

@@ -7,8 +7,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use ombud_server::Settings;
 
 /// Top-level settings sections; other `OMBUD_*` variables (such as OMBUD_LOG) are not settings.
-const SECTIONS: [&str; 6] = [
-    "listen", "data_dir", "auth", "graphql", "database", "metrics",
+const SECTIONS: [&str; 7] = [
+    "listen", "data_dir", "auth", "graphql", "database", "metrics", "jobs",
 ];
 
 /// Merges defaults, the TOML file, `OMBUD_*` variables and flags, later ones winning.

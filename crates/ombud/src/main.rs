@@ -168,7 +168,7 @@ async fn open_ready_store(settings: &Settings) -> anyhow::Result<Store> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = open_ready_store(&settings).await?;
     let listen = settings.listen;
-    let state = AppState::new(settings, store.clone())?;
+    let state = AppState::new(settings, store.clone()).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -24,6 +24,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Store,
+    pub settings: Settings,
     shutdown: Option<oneshot::Sender<()>>,
     /// The PostgreSQL database of this test, dropped with it.
     pub database: Option<TestDatabase>,
@@ -135,6 +136,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.auth.admin_secret = Some(Secret::new(ADMIN_SECRET.to_owned()));
     settings.auth.password_hash_concurrency = 1;
+    // Tests that exercise background jobs turn the runner on themselves.
+    settings.jobs.poll_interval_ms = 0;
     let database = if postgres_requested() {
         let database = TestDatabase::create().await;
         settings.database.url = Some(Secret::new(database.url.clone()));
@@ -146,8 +149,24 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
     let store = settings.open_store().await.expect("open the store");
     store.migrate().await.expect("apply migrations");
-    let state = AppState::new(settings, store.clone()).expect("build the application state");
+    let (address, shutdown) = start_server(settings.clone(), store.clone()).await;
 
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        store,
+        settings,
+        shutdown: Some(shutdown),
+        database,
+        _data_dir: data_dir,
+    }
+}
+
+/// Serves `store` on a new port; returns the base URL and the shutdown trigger.
+async fn start_server(settings: Settings, store: Store) -> (String, oneshot::Sender<()>) {
+    let state = AppState::new(settings, store)
+        .await
+        .expect("build the application state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
@@ -164,14 +183,31 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             eprintln!("test server stopped with an error: {error}");
         }
     });
+    (format!("http://127.0.0.1:{port}"), shutdown_sender)
+}
 
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::new(),
-        store,
-        shutdown: Some(shutdown_sender),
-        database,
-        _data_dir: data_dir,
+/// A second ombud instance on the same database, with its own connection
+/// pool, as another process would have.
+pub struct PeerServer {
+    pub address: String,
+    pub store: Store,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Starts another server over this app's database and settings.
+    pub async fn spawn_peer(&self) -> PeerServer {
+        let store = self
+            .settings
+            .open_store()
+            .await
+            .expect("open the store for the peer");
+        let (address, shutdown) = start_server(self.settings.clone(), store.clone()).await;
+        PeerServer {
+            address,
+            store,
+            _shutdown: shutdown,
+        }
     }
 }
 

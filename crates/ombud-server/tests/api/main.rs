@@ -14,3 +14,4 @@ mod helpers;
 mod me_role;
 mod operations;
 mod permissions;
+mod scale_out;
