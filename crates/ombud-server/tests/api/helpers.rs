@@ -128,6 +128,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after `configure` has adjusted its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = if postgres_requested() {
+        Some(TestDatabase::create().await)
+    } else {
+        None
+    };
+    spawn_app_on(database, configure).await
+}
+
+/// Starts a server on `database`, or on SQLite when it is `None`.
+pub async fn spawn_app_on(
+    database: Option<TestDatabase>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let data_dir = tempfile::tempdir().expect("create a temporary data directory");
 
     let mut settings = Settings {
@@ -138,13 +151,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.auth.password_hash_concurrency = 1;
     // Tests that exercise background jobs turn the runner on themselves.
     settings.jobs.poll_interval_ms = 0;
-    let database = if postgres_requested() {
-        let database = TestDatabase::create().await;
+    if let Some(database) = &database {
         settings.database.url = Some(Secret::new(database.url.clone()));
-        Some(database)
-    } else {
-        None
-    };
+    }
     configure(&mut settings);
 
     let store = settings.open_store().await.expect("open the store");

@@ -7,6 +7,7 @@
 
 mod auth;
 mod consent;
+mod database;
 mod filters;
 mod graphql_errors;
 mod guide_operations;

@@ -1,4 +1,4 @@
--- PostgreSQL dialect of migrations/sqlite/0002_scheduled_jobs.sql.
+-- PostgreSQL dialect of migrations/sqlite/0002_shared_state.sql.
 -- Periodic maintenance that must run once per due time however many ombud
 -- instances share the database. Each instance polls `scheduled_jobs`; the one
 -- that claims a due row runs the job and moves `next_run_at` on.
