@@ -3,7 +3,10 @@
 # graphql-request) against a freshly started ombud on 127.0.0.1.
 #
 # OMBUD_BIN names the ombud binary (default target/debug/ombud, relative to the
-# repository root). The script installs the pinned client libraries if they are
+# repository root). With OMBUD_TEST_BACKEND=postgres each server gets its own
+# new database on the PostgreSQL server at OMBUD_TEST_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/postgres), dropped on exit; psql must be
+# on the PATH. The script installs the pinned client libraries if they are
 # missing, starts three servers with empty data directories (default token
 # lifetime, 1 s and 305 s), bootstraps users, runs every suite and exits non-zero
 # if any suite failed. The servers and their data directories are removed on exit.
@@ -92,9 +95,12 @@ pick_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+OMBUD_TEST_BACKEND="${OMBUD_TEST_BACKEND:-sqlite}"
+POSTGRES_ADMIN_URL="${OMBUD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 WORK_DIR=""
 SERVER_PIDS=()
 SERVER_LOGS=()
+DATABASES=()
 
 cleanup() {
   local pid
@@ -112,9 +118,26 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  local database
+  for database in "${DATABASES[@]}"; do
+    psql -q "$POSTGRES_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" >/dev/null 2>&1 ||
+      log "could not drop the test database $database"
+  done
   if [[ -n "$WORK_DIR" ]]; then
     rm -rf "$WORK_DIR"
   fi
+}
+
+# new_database NAME: creates an empty PostgreSQL database and prints its URL.
+# It runs in a command substitution, so the caller records the database.
+new_database() {
+  local database
+  database="ombud_clients_$1_$(date +%s)_$$"
+  if ! psql -q "$POSTGRES_ADMIN_URL" -c "CREATE DATABASE \"$database\"" >/dev/null; then
+    log "cannot create a database on $POSTGRES_ADMIN_URL; is PostgreSQL running?"
+    exit 1
+  fi
+  echo "${POSTGRES_ADMIN_URL%/*}/$database"
 }
 
 print_server_logs() {
@@ -126,8 +149,9 @@ print_server_logs() {
 }
 
 # start_server NAME TTL_SECONDS: starts `ombud serve` with its own data
-# directory and sets STARTED_URL, STARTED_DATA_DIR and STARTED_LOG. An empty
-# TTL keeps the server's default token lifetime.
+# directory (and database) and sets STARTED_URL, STARTED_DATA_DIR (the
+# arguments that select its storage) and STARTED_LOG. An empty TTL keeps the
+# server's default token lifetime.
 start_server() {
   local name=$1 ttl=$2
   local port
@@ -136,6 +160,13 @@ start_server() {
   STARTED_LOG="$WORK_DIR/$name.log"
   STARTED_URL="http://127.0.0.1:$port"
   mkdir -p "$STARTED_DATA_DIR"
+  if [[ "$OMBUD_TEST_BACKEND" == postgres ]]; then
+    # The URL names a database on 127.0.0.1 under trust auth: no secret.
+    export OMBUD_DATABASE__URL
+    OMBUD_DATABASE__URL="$(new_database "${name//-/_}")"
+    STARTED_DATABASE_URL="$OMBUD_DATABASE__URL"
+    DATABASES+=("${STARTED_DATABASE_URL##*/}")
+  fi
 
   if [[ -n "$ttl" ]]; then
     # No clock skew, so that an expired token is rejected as soon as it expires.
@@ -149,6 +180,10 @@ start_server() {
   fi
   SERVER_PIDS+=("$!")
   SERVER_LOGS+=("$STARTED_LOG")
+  if [[ "$OMBUD_TEST_BACKEND" == postgres ]]; then
+    echo "$STARTED_DATABASE_URL" >"$STARTED_DATA_DIR/database-url"
+    unset OMBUD_DATABASE__URL
+  fi
   log "started ombud $name (pid $!) on $STARTED_URL"
 }
 
@@ -175,12 +210,17 @@ wait_healthy() {
 }
 
 # bootstrap DATA_DIR EMAIL TITLE: prints ombud's bootstrap JSON after checking
-# that it contains every field the suites use.
+# that it contains every field the suites use. With PostgreSQL, DATA_DIR's
+# server database is found from the file database-url in it.
 bootstrap() {
   local data_dir=$1 email=$2 title=$3
   local output
+  local storage=(--data-dir "$data_dir")
+  if [[ -f "$data_dir/database-url" ]]; then
+    storage+=(--database-url "$(cat "$data_dir/database-url")")
+  fi
 
-  if ! output="$("$OMBUD_BIN" bootstrap --email "$email" --controller "$title" --data-dir "$data_dir" --json)"; then
+  if ! output="$("$OMBUD_BIN" bootstrap --email "$email" --controller "$title" "${storage[@]}" --json)"; then
     log "ombud bootstrap failed for $email / $title"
     exit 1
   fi
@@ -208,6 +248,14 @@ run_suite() {
 }
 
 main() {
+  case "$OMBUD_TEST_BACKEND" in
+    sqlite) ;;
+    postgres) require_tool psql postgresql-client ;;
+    *)
+      log "OMBUD_TEST_BACKEND must be sqlite or postgres, not $OMBUD_TEST_BACKEND"
+      exit 1
+      ;;
+  esac
   check_prerequisites
   install_python_clients
   install_js_clients

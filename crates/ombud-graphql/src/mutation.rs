@@ -339,11 +339,7 @@ fn ids_filter(table: &Table, ids: &[Uuid]) -> BoolExp {
     BoolExp::Compare {
         field: table.primary_key(),
         op: CompareOp::In,
-        value: Operand::List(
-            ids.iter()
-                .map(|id| SqlValue::Uuid(*id))
-                .collect(),
-        ),
+        value: Operand::List(ids.iter().map(|id| SqlValue::Uuid(*id)).collect()),
     }
 }
 
@@ -391,7 +387,8 @@ async fn check_row_before_insert(
         .iter()
         .enumerate()
         .map(|(index, (column, _))| {
-            let placeholder = dialect.typed_placeholder(&format!("${}", index + 1), column.scalar.kind());
+            let placeholder =
+                dialect.typed_placeholder(&format!("${}", index + 1), column.scalar.kind());
             format!("{placeholder} AS \"{}\"", column.sql)
         })
         .collect();
@@ -478,10 +475,7 @@ async fn delete_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid]) -> Result<()
     if ids.is_empty() {
         return Ok(());
     }
-    let params: Vec<SqlValue> = ids
-        .iter()
-        .map(|id| SqlValue::Uuid(*id))
-        .collect();
+    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
     let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
     let sql = format!(
         "DELETE FROM \"{}\" WHERE \"{}\" IN ({})",
@@ -512,8 +506,8 @@ async fn render_output(
             if ids.is_empty() {
                 return Ok(None);
             }
-            let statement =
-                SqlRenderer::new(runtime.catalog, session, runtime.store.dialect()).object_query(&read(select))?;
+            let statement = SqlRenderer::new(runtime.catalog, session, runtime.store.dialect())
+                .object_query(&read(select))?;
             let text = tx.fetch_json(&statement.sql, &statement.params).await?;
             text.map(|text| parse_json(&text)).transpose()
         }
@@ -524,7 +518,8 @@ async fn render_output(
                     ResponsePart::AffectedRows => Value::from(ids.len()),
                     ResponsePart::Returning(select) => {
                         let statement =
-                            SqlRenderer::new(runtime.catalog, session, runtime.store.dialect()).list_query(&read(select))?;
+                            SqlRenderer::new(runtime.catalog, session, runtime.store.dialect())
+                                .list_query(&read(select))?;
                         let text = tx.fetch_json(&statement.sql, &statement.params).await?;
                         text.map(|text| parse_json(&text))
                             .transpose()?

@@ -43,7 +43,9 @@ impl Runtime {
         let statement = self
             .parser(session)
             .select(table, &ctx.ctx.field(), true, BoolExp::True)
-            .and_then(|select| SqlRenderer::new(self.catalog, session, self.store.dialect()).list_query(&select))
+            .and_then(|select| {
+                SqlRenderer::new(self.catalog, session, self.store.dialect()).list_query(&select)
+            })
             .map_err(GraphqlError::into_graphql)?;
         let value = self
             .fetch(statement)

@@ -120,9 +120,10 @@ impl<'a> SqlRenderer<'a> {
         let mut order_terms = Vec::with_capacity(select.order_by.len() + 1);
         for order in &select.order_by {
             let column = column_of(table, order.field)?;
-            let target = self
-                .dialect
-                .ordered(column.scalar.kind(), &format!("{alias}.{}", quote(column.sql)));
+            let target = self.dialect.ordered(
+                column.scalar.kind(),
+                &format!("{alias}.{}", quote(column.sql)),
+            );
             order_terms.push(format!("{target} {}", order.direction.sql()));
         }
         // Ties are broken by primary key so that pages do not overlap.
@@ -182,8 +183,10 @@ impl<'a> SqlRenderer<'a> {
             let value = match field {
                 FieldSelection::Column(name) => {
                     let column = column_of(table, name)?;
-                    self.dialect
-                        .column_json(column.scalar.kind(), &format!("{alias}.{}", quote(column.sql)))
+                    self.dialect.column_json(
+                        column.scalar.kind(),
+                        &format!("{alias}.{}", quote(column.sql)),
+                    )
                 }
                 FieldSelection::Typename(name) => format!("'{name}'"),
                 FieldSelection::Relationship {

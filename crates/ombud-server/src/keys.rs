@@ -82,11 +82,15 @@ async fn load_or_create_shared(
         tracing::info!(key = name, "generated a new shared key");
     }
     let row = store
-        .fetch_optional("SELECT material FROM server_keys WHERE name = $1", &[name.into()])
+        .fetch_optional(
+            "SELECT material FROM server_keys WHERE name = $1",
+            &[name.into()],
+        )
         .await?
         .ok_or_else(|| ServerError::Internal(format!("the shared key {name} vanished")))?;
-    hex::decode(row.required_text(0)?.trim())
-        .map_err(|error| ServerError::Internal(format!("the shared key {name} is not hex: {error}")))
+    hex::decode(row.required_text(0)?.trim()).map_err(|error| {
+        ServerError::Internal(format!("the shared key {name} is not hex: {error}"))
+    })
 }
 
 /// Loads or creates a key in the place the backend keeps keys.
@@ -97,14 +101,22 @@ async fn load_key(
     generate: impl FnOnce() -> Vec<u8>,
 ) -> Result<Vec<u8>, ServerError> {
     match store.dialect() {
-        Dialect::Sqlite => load_or_create(&data_dir.join("keys").join(format!("{name}.key")), generate),
+        Dialect::Sqlite => {
+            load_or_create(&data_dir.join("keys").join(format!("{name}.key")), generate)
+        }
         Dialect::Postgres => load_or_create_shared(store, name, generate).await,
     }
 }
 
 /// Loads or creates the HS256 key that signs session JWTs.
 pub async fn session_key(store: &Store, data_dir: &Path) -> Result<Vec<u8>, ServerError> {
-    load_key(store, data_dir, "session-hs256", ombud_auth::generate_secret).await
+    load_key(
+        store,
+        data_dir,
+        "session-hs256",
+        ombud_auth::generate_secret,
+    )
+    .await
 }
 
 /// Loads or creates the Ed25519 key that signs consent cookies.

@@ -125,7 +125,8 @@ impl Dialect {
                 }
                 // `||` exists only on jsonb; it orders keys its own way, which
                 // is harmless because the response is assembled by field name.
-                let joined: Vec<String> = parts.iter().map(|part| format!("{part}::jsonb")).collect();
+                let joined: Vec<String> =
+                    parts.iter().map(|part| format!("{part}::jsonb")).collect();
                 format!("({})::json", joined.join(" || "))
             }
         }

@@ -16,7 +16,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
-    #[error("the PostgreSQL URL is not valid: {0}; use postgres://user:password@host:5432/database")]
+    #[error(
+        "the PostgreSQL URL is not valid: {0}; use postgres://user:password@host:5432/database"
+    )]
     InvalidUrl(String),
 
     /// The database cannot be reached, or no connection became free in time.

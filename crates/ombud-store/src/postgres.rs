@@ -32,7 +32,10 @@ pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, StoreError
     // zone must not shift them.
     let mut session = vec![("timezone".to_owned(), "UTC".to_owned())];
     if let Some(timeout) = options.statement_timeout {
-        session.push(("statement_timeout".to_owned(), timeout.as_millis().to_string()));
+        session.push((
+            "statement_timeout".to_owned(),
+            timeout.as_millis().to_string(),
+        ));
     }
     connect = connect.application_name("ombud").options(session);
     if let Some(mode) = options.ssl_mode {

@@ -114,4 +114,3 @@ fn decode_error(column: usize, expected: &str, found: Option<&SqlValue>) -> Stor
         detail: format!("expected {expected}, found {found:?}"),
     }
 }
-

@@ -28,7 +28,10 @@ async fn postgres_database(test: &str) -> Option<TestDatabase> {
             Some(TestDatabase::create().await)
         }
         Err(error) if std::env::var_os("CI").is_some() => {
-            panic!("{test} needs PostgreSQL at {}: {error}", postgres_admin_url())
+            panic!(
+                "{test} needs PostgreSQL at {}: {error}",
+                postgres_admin_url()
+            )
         }
         Err(error) => {
             eprintln!(
@@ -155,7 +158,9 @@ async fn sqlite_schema(store: &Store) -> Schema {
             };
             table_columns.insert(column[0].clone(), (logical, column[2] == "1"));
             if column[3] != "0" {
-                schema.primary_keys.insert((name.clone(), column[0].clone()));
+                schema
+                    .primary_keys
+                    .insert((name.clone(), column[0].clone()));
             }
         }
         schema.columns.insert(name.clone(), table_columns);
@@ -335,7 +340,11 @@ async fn both_migration_sets_create_the_same_schema() {
     assert_eq!(actual.checked_values, expected.checked_values);
     assert_eq!(actual.indexes, expected.indexes);
     // The comparison has something to compare.
-    assert!(expected.columns.len() >= 12, "{:?}", expected.columns.keys());
+    assert!(
+        expected.columns.len() >= 12,
+        "{:?}",
+        expected.columns.keys()
+    );
     assert!(expected.checked_values.len() >= 8);
     postgres.close().await;
 }
@@ -348,7 +357,11 @@ async fn unknown_or_missing_migrations_are_refused() {
     app.store
         .execute(
             "INSERT INTO ombud_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
-            &[SqlValue::Int(999), "from a newer ombud".into(), SqlValue::now()],
+            &[
+                SqlValue::Int(999),
+                "from a newer ombud".into(),
+                SqlValue::now(),
+            ],
         )
         .await
         .expect("record an unknown migration");
@@ -357,7 +370,10 @@ async fn unknown_or_missing_migrations_are_refused() {
         .check_migrations()
         .await
         .expect_err("an unknown migration is refused");
-    assert!(matches!(error, StoreError::UnknownMigration { version: 999 }));
+    assert!(matches!(
+        error,
+        StoreError::UnknownMigration { version: 999 }
+    ));
     assert!(error.to_string().contains("run a newer ombud"), "{error}");
 
     app.store
@@ -373,7 +389,10 @@ async fn unknown_or_missing_migrations_are_refused() {
         .await
         .expect_err("a pending migration is refused");
     assert!(error.to_string().contains("run `ombud migrate`"), "{error}");
-    assert!(matches!(error, StoreError::PendingMigrations { pending: 1 }));
+    assert!(matches!(
+        error,
+        StoreError::PendingMigrations { pending: 1 }
+    ));
 }
 
 #[tokio::test]
@@ -405,7 +424,9 @@ async fn tls_modes_are_applied_to_postgres_connections() {
 
     let mut required = postgres_options(&database.url);
     required.ssl_mode = Some(SslMode::Require);
-    let store = Store::open_postgres(&required).await.expect("connect over TLS");
+    let store = Store::open_postgres(&required)
+        .await
+        .expect("connect over TLS");
     let encrypted = rows(
         &store,
         "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -417,7 +438,9 @@ async fn tls_modes_are_applied_to_postgres_connections() {
 
     let mut plain = postgres_options(&database.url);
     plain.ssl_mode = Some(SslMode::Disable);
-    let store = Store::open_postgres(&plain).await.expect("connect in clear");
+    let store = Store::open_postgres(&plain)
+        .await
+        .expect("connect in clear");
     let encrypted = rows(
         &store,
         "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -456,8 +479,7 @@ impl Relay {
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let relay = tokio::spawn(async move {
-                    if let Ok(mut outbound) =
-                        tokio::net::TcpStream::connect("127.0.0.1:5432").await
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect("127.0.0.1:5432").await
                     {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
@@ -521,7 +543,11 @@ async fn lost_database_gives_503_and_ombud_recovers_without_restart() {
     let response = app
         .graphql_user(&tenant.access_token, query, json!({}))
         .await;
-    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(
         response.error_code(),
         Some("database-unavailable"),

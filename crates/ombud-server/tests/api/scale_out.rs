@@ -112,7 +112,10 @@ async fn concurrent_consent_upserts_on_two_servers_lose_nothing() {
     let bodies = join_all(requests).await;
     for body in &bodies {
         assert!(body.get("errors").is_none(), "an upsert failed: {body}");
-        assert_eq!(body["data"]["upsertDataSubjectConsents"]["status"], "success");
+        assert_eq!(
+            body["data"]["upsertDataSubjectConsents"]["status"],
+            "success"
+        );
     }
 
     // One stored value per purpose, never a duplicate.
@@ -213,8 +216,16 @@ async fn each_due_job_runs_on_exactly_one_of_two_instances() {
     let app = spawn_app().await;
     let peer = app.spawn_peer().await;
     let runners = [
-        JobRunner::new(app.store.clone(), Metrics::new().into(), "instance-a".to_owned()),
-        JobRunner::new(peer.store.clone(), Metrics::new().into(), "instance-b".to_owned()),
+        JobRunner::new(
+            app.store.clone(),
+            Metrics::new().into(),
+            "instance-a".to_owned(),
+        ),
+        JobRunner::new(
+            peer.store.clone(),
+            Metrics::new().into(),
+            "instance-b".to_owned(),
+        ),
     ];
     runners[0].register().await.expect("register jobs");
     runners[1].register().await.expect("register jobs twice");
@@ -259,7 +270,10 @@ async fn each_due_job_runs_on_exactly_one_of_two_instances() {
         .await
         .expect("a schedule row");
     let next = ombud_store::parse_timestamp(&next).expect("a time");
-    assert!(next > chrono::Utc::now(), "the job was not moved on: {next}");
+    assert!(
+        next > chrono::Utc::now(),
+        "the job was not moved on: {next}"
+    );
 }
 
 #[tokio::test]
@@ -271,22 +285,22 @@ async fn purge_job_removes_only_expired_credentials() {
         .execute(
             "INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, created_at) \
              VALUES ($1, $2, 'expired-hash', $3, $3)",
-            &[Uuid::new_v4().into(), tenant.user_id.into(), long_ago.into()],
+            &[
+                Uuid::new_v4().into(),
+                tenant.user_id.into(),
+                long_ago.into(),
+            ],
         )
         .await
         .expect("insert an expired refresh token");
-    let before = app
-        .count("SELECT count(*) FROM refresh_tokens", &[])
-        .await;
+    let before = app.count("SELECT count(*) FROM refresh_tokens", &[]).await;
 
     let runner = JobRunner::new(app.store.clone(), Metrics::new().into(), "solo".to_owned());
     runner.register().await.expect("register jobs");
     let outcome = runner.run_due().await.expect("poll");
     assert!(matches!(outcome, RunOutcome::Ran { .. }), "{outcome:?}");
 
-    let after = app
-        .count("SELECT count(*) FROM refresh_tokens", &[])
-        .await;
+    let after = app.count("SELECT count(*) FROM refresh_tokens", &[]).await;
     assert_eq!(after, before - 1);
     let expired_left = app
         .count(
