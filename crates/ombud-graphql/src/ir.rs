@@ -157,8 +157,11 @@ impl OrderDirection {
     }
 }
 
+/// One ordering term: a column of the selected table, or of a row reached
+/// through the object relationships in `path`.
 #[derive(Debug, Clone)]
 pub struct OrderBy {
+    pub path: Vec<&'static str>,
     pub field: &'static str,
     pub direction: OrderDirection,
 }
@@ -171,6 +174,9 @@ pub struct Select {
     /// The role's row filter AND-ed with the client's `where`.
     pub filter: BoolExp,
     pub order_by: Vec<OrderBy>,
+    /// Columns of which only the first row (in `order_by` order) of each
+    /// distinct combination is kept.
+    pub distinct_on: Vec<&'static str>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
 }
@@ -184,4 +190,72 @@ pub enum FieldSelection {
         field: &'static str,
         select: Box<Select>,
     },
+    /// `<relationship>Aggregate` of an array relationship.
+    AggregateRelationship {
+        field: &'static str,
+        select: Box<AggregateSelect>,
+    },
+}
+
+/// `<plural>Aggregate`: aggregates over the rows `rows` selects, and the rows
+/// themselves as `nodes`. `rows.fields` is unused: each `nodes` output has its own.
+#[derive(Debug, Clone)]
+pub struct AggregateSelect {
+    pub rows: Select,
+    pub outputs: Vec<(String, AggregateOutput)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum AggregateOutput {
+    Aggregate(Vec<(String, AggregateField)>),
+    Nodes(Vec<(String, FieldSelection)>),
+    Typename(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum AggregateField {
+    /// `count`, of all rows or of rows whose `columns` are all non-null,
+    /// optionally of distinct combinations.
+    Count {
+        columns: Vec<&'static str>,
+        distinct: bool,
+    },
+    Function {
+        function: AggregateFunction,
+        fields: Vec<(String, AggregateColumn)>,
+    },
+    Typename(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum AggregateColumn {
+    Column(&'static str),
+    Typename(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    Min,
+    Max,
+    Sum,
+    Avg,
+}
+
+impl AggregateFunction {
+    pub const ALL: [AggregateFunction; 4] = [
+        AggregateFunction::Min,
+        AggregateFunction::Max,
+        AggregateFunction::Sum,
+        AggregateFunction::Avg,
+    ];
+
+    /// The field name in `<table>_aggregate_fields`, which is also the SQL function.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Avg => "avg",
+        }
+    }
 }

@@ -48,6 +48,7 @@ pub struct GraphqlRequest {
 /// Executes GraphQL documents against the schema of the caller's role.
 pub struct Engine {
     schemas: BTreeMap<Role, Schema>,
+    max_aliases: usize,
 }
 
 impl Engine {
@@ -72,7 +73,10 @@ impl Engine {
                 })?;
             schemas.insert(role, schema);
         }
-        Ok(Engine { schemas })
+        Ok(Engine {
+            schemas,
+            max_aliases: limits.max_aliases,
+        })
     }
 
     /// Returns the schema of `role` in SDL, for documentation and tests.
@@ -99,6 +103,18 @@ impl Engine {
             }
         };
 
+        // async-graphql's dynamic schemas have no alias limit of their own.
+        let aliases = count_aliases(&document);
+        if aliases > self.max_aliases {
+            return error_body(
+                "validation-failed",
+                &format!(
+                    "the document has {aliases} aliased fields; at most {} are allowed, so split it into several requests",
+                    self.max_aliases
+                ),
+            );
+        }
+
         let mut variables = match request.variables {
             None | Some(serde_json::Value::Null) => serde_json::Map::new(),
             Some(serde_json::Value::Object(map)) => map,
@@ -119,6 +135,36 @@ impl Engine {
         add_missing_codes(&mut body);
         body
     }
+}
+
+/// Counts the aliased fields of every operation and fragment in the document.
+fn count_aliases(document: &async_graphql::parser::types::ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, operation)| in_set(&operation.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|fragment| in_set(&fragment.node.selection_set.node))
+        .sum();
+    operations + fragments
 }
 
 /// Builds a `{"errors": [...]}` body with one error.

@@ -43,6 +43,19 @@ impl ScalarType {
         matches!(self, ScalarType::Int)
     }
 
+    /// Whether `function` applies to columns of this type: `min` and `max` to
+    /// ordered types, `sum` and `avg` to numbers.
+    pub fn supports(self, function: crate::ir::AggregateFunction) -> bool {
+        use crate::ir::AggregateFunction::*;
+        match function {
+            Min | Max => matches!(
+                self,
+                ScalarType::String | ScalarType::Int | ScalarType::Timestamptz
+            ),
+            Sum | Avg => self.is_numeric(),
+        }
+    }
+
     /// How the column is stored, which decides its SQL on each backend.
     pub fn kind(self) -> ombud_store::ColumnKind {
         use ombud_store::ColumnKind;
@@ -165,6 +178,9 @@ pub struct Permissions {
     pub delete: Option<DeletePermission>,
 }
 
+/// The row limit of a table that sets none of its own.
+pub const DEFAULT_MAX_LIMIT: u64 = 1_000;
+
 #[derive(Debug, Clone)]
 pub struct Table {
     /// The SQL table name, which is also the GraphQL type name (Hasura's default).
@@ -202,6 +218,17 @@ impl Table {
     /// Returns the primary key column, which is `id` (a uuid) in every table.
     pub fn primary_key(&self) -> &'static str {
         "id"
+    }
+
+    /// The most rows one selection of this table may return: a larger `limit`
+    /// is rejected, and a selection without `limit` stops there.
+    pub fn max_limit(&self) -> u64 {
+        DEFAULT_MAX_LIMIT
+    }
+
+    /// The root field of aggregates over this table, e.g. `dataSubjectsAggregate`.
+    pub fn aggregate_field(&self) -> String {
+        format!("{}Aggregate", self.plural)
     }
 
     fn capitalized_singular(&self) -> String {

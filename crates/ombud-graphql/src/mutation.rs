@@ -51,7 +51,7 @@ enum Output {
 
 enum ResponsePart {
     AffectedRows,
-    Returning(Select),
+    Returning(Box<Select>),
 }
 
 enum Change {
@@ -209,12 +209,12 @@ fn plan(
                 "returning" => {
                     parts.push((
                         key,
-                        ResponsePart::Returning(parser.select(
+                        ResponsePart::Returning(Box::new(parser.select(
                             table_name,
                             &child,
                             false,
                             BoolExp::True,
-                        )?),
+                        )?)),
                     ));
                 }
                 _ => {}

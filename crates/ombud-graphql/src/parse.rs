@@ -7,7 +7,10 @@ use async_graphql::{Name, Value};
 use ombud_store::SqlValue;
 
 use crate::error::GraphqlError;
-use crate::ir::{BoolExp, CompareOp, FieldSelection, Operand, OrderBy, OrderDirection, Select};
+use crate::ir::{
+    AggregateColumn, AggregateField, AggregateFunction, AggregateOutput, AggregateSelect, BoolExp,
+    CompareOp, FieldSelection, Operand, OrderBy, OrderDirection, Select,
+};
 use crate::metadata::{Catalog, Column, RelationshipKind, ScalarType, Table};
 use crate::session::Role;
 
@@ -69,41 +72,219 @@ impl<'a> QueryParser<'a> {
             ))
         })?;
 
-        let mut filter = permission.filter.clone().and(extra_filter);
-        let mut order_by = Vec::new();
-        let (mut limit, mut offset) = (None, None);
+        let mut select = Select {
+            table: table_meta.sql,
+            fields: Vec::new(),
+            filter: permission.filter.clone().and(extra_filter),
+            order_by: Vec::new(),
+            distinct_on: Vec::new(),
+            limit: None,
+            offset: None,
+        };
         if list_arguments {
-            let arguments = Arguments::from_field(field)?;
-            if arguments.get("distinctOn").is_some() {
-                return Err(GraphqlError::NotSupported(
-                    "distinctOn is not supported yet".to_owned(),
-                ));
-            }
-            if let Some(where_value) = arguments.get("where") {
-                filter = filter.and(self.bool_exp(table_meta, where_value)?);
-            }
-            if let Some(order_value) = arguments.get("orderBy") {
-                order_by = self.order_by(table_meta, order_value)?;
-            }
-            limit = arguments
-                .get("limit")
-                .map(|value| non_negative("limit", value))
-                .transpose()?;
-            offset = arguments
-                .get("offset")
-                .map(|value| non_negative("offset", value))
-                .transpose()?;
+            self.list_arguments(table_meta, field, &mut select)?;
+        }
+        select.fields = self.selection_set(table_meta, field)?;
+        Ok(select)
+    }
+
+    /// Applies `where`, `orderBy`, `distinctOn`, `limit` and `offset` of a
+    /// list field to `select`, capping the rows at the table's maximum.
+    fn list_arguments(
+        &self,
+        table: &'a Table,
+        field: &SelectionField<'_>,
+        select: &mut Select,
+    ) -> Result<(), GraphqlError> {
+        let arguments = Arguments::from_field(field)?;
+        if let Some(where_value) = arguments.get("where") {
+            let filter = std::mem::replace(&mut select.filter, BoolExp::True);
+            select.filter = filter.and(self.bool_exp(table, where_value)?);
+        }
+        if let Some(order_value) = arguments.get("orderBy") {
+            select.order_by = self.order_by(table, order_value, Vec::new())?;
+        }
+        if let Some(distinct_value) = arguments.get("distinctOn") {
+            select.distinct_on = self.select_columns(table, "distinctOn", distinct_value)?;
         }
 
-        let fields = self.selection_set(table_meta, field)?;
-        Ok(Select {
+        let max = table.max_limit();
+        let limit = arguments
+            .get("limit")
+            .map(|value| non_negative("limit", value))
+            .transpose()?;
+        if let Some(limit) = limit
+            && limit > max
+        {
+            return Err(GraphqlError::Validation(format!(
+                "limit {limit} on {} is above the maximum of {max}; fetch more rows page by page with limit and offset",
+                table.plural
+            )));
+        }
+        select.limit = Some(limit.unwrap_or(max));
+        select.offset = arguments
+            .get("offset")
+            .map(|value| non_negative("offset", value))
+            .transpose()?;
+        Ok(())
+    }
+
+    /// Parses a list of `<table>_select_column` values into readable columns.
+    fn select_columns(
+        &self,
+        table: &'a Table,
+        argument: &str,
+        value: &Value,
+    ) -> Result<Vec<&'static str>, GraphqlError> {
+        let items: Vec<&Value> = match value {
+            Value::List(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let name = match item {
+                    Value::Enum(name) => name.as_str(),
+                    Value::String(name) => name.as_str(),
+                    _ => "",
+                };
+                self.readable_column(table, name)
+                    .map(|column| column.field)
+                    .ok_or_else(|| {
+                        GraphqlError::Validation(format!(
+                            "{argument} expects columns of {}, got {item}",
+                            table.sql
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// Builds `<plural>Aggregate` (or `<relationship>Aggregate`) on `table`.
+    pub fn aggregate_select(
+        &self,
+        table: &'static str,
+        field: &SelectionField<'_>,
+        extra_filter: BoolExp,
+    ) -> Result<AggregateSelect, GraphqlError> {
+        let table_meta = self.table(table)?;
+        let permission = table_meta.select_permission(self.role).ok_or_else(|| {
+            GraphqlError::Validation(format!(
+                "{} is not available to the role {}",
+                table,
+                self.role.as_str()
+            ))
+        })?;
+        let mut rows = Select {
             table: table_meta.sql,
-            fields,
-            filter,
-            order_by,
-            limit,
-            offset,
-        })
+            fields: Vec::new(),
+            filter: permission.filter.clone().and(extra_filter),
+            order_by: Vec::new(),
+            distinct_on: Vec::new(),
+            limit: None,
+            offset: None,
+        };
+        self.list_arguments(table_meta, field, &mut rows)?;
+
+        let mut outputs = Vec::new();
+        for child in field.selection_set() {
+            if !is_included(&child)? {
+                continue;
+            }
+            let key = child.alias().unwrap_or(child.name()).to_owned();
+            if outputs.iter().any(|(existing, _)| *existing == key) {
+                continue;
+            }
+            let output = match child.name() {
+                "__typename" => AggregateOutput::Typename(format!("{}_aggregate", table_meta.sql)),
+                "nodes" => AggregateOutput::Nodes(self.selection_set(table_meta, &child)?),
+                "aggregate" => {
+                    AggregateOutput::Aggregate(self.aggregate_fields(table_meta, &child)?)
+                }
+                other => {
+                    return Err(GraphqlError::Validation(format!(
+                        "field '{other}' not found in type: '{}_aggregate'",
+                        table_meta.sql
+                    )));
+                }
+            };
+            outputs.push((key, output));
+        }
+        Ok(AggregateSelect { rows, outputs })
+    }
+
+    fn aggregate_fields(
+        &self,
+        table: &'a Table,
+        field: &SelectionField<'_>,
+    ) -> Result<Vec<(String, AggregateField)>, GraphqlError> {
+        let mut fields = Vec::new();
+        for child in field.selection_set() {
+            if !is_included(&child)? {
+                continue;
+            }
+            let key = child.alias().unwrap_or(child.name()).to_owned();
+            if fields.iter().any(|(existing, _)| *existing == key) {
+                continue;
+            }
+            let name = child.name();
+            let aggregate = if name == "__typename" {
+                AggregateField::Typename(format!("{}_aggregate_fields", table.sql))
+            } else if name == "count" {
+                let arguments = Arguments::from_field(&child)?;
+                let columns = match arguments.get("columns") {
+                    Some(value) => self.select_columns(table, "count(columns:)", value)?,
+                    None => Vec::new(),
+                };
+                let distinct = matches!(arguments.get("distinct"), Some(Value::Boolean(true)));
+                AggregateField::Count { columns, distinct }
+            } else if let Some(function) = AggregateFunction::ALL
+                .into_iter()
+                .find(|function| function.name() == name)
+            {
+                let mut columns = Vec::new();
+                for grandchild in child.selection_set() {
+                    if !is_included(&grandchild)? {
+                        continue;
+                    }
+                    let key = grandchild.alias().unwrap_or(grandchild.name()).to_owned();
+                    let column = if grandchild.name() == "__typename" {
+                        AggregateColumn::Typename(format!(
+                            "{}_{}_fields",
+                            table.sql,
+                            function.name()
+                        ))
+                    } else {
+                        let column = self
+                            .readable_column(table, grandchild.name())
+                            .filter(|column| column.scalar.supports(function))
+                            .ok_or_else(|| {
+                                GraphqlError::Validation(format!(
+                                    "field '{}' not found in type: '{}_{}_fields'",
+                                    grandchild.name(),
+                                    table.sql,
+                                    function.name()
+                                ))
+                            })?;
+                        AggregateColumn::Column(column.field)
+                    };
+                    if !columns.iter().any(|(existing, _)| *existing == key) {
+                        columns.push((key, column));
+                    }
+                }
+                AggregateField::Function {
+                    function,
+                    fields: columns,
+                }
+            } else {
+                return Err(GraphqlError::Validation(format!(
+                    "field '{name}' not found in type: '{}_aggregate_fields'",
+                    table.sql
+                )));
+            };
+            fields.push((key, aggregate));
+        }
+        Ok(fields)
     }
 
     /// Collects the fields of a selection set, keyed by response key. Repeated keys are
@@ -126,6 +307,15 @@ impl<'a> QueryParser<'a> {
                 FieldSelection::Typename(table.sql)
             } else if let Some(column) = self.readable_column(table, name) {
                 FieldSelection::Column(column.field)
+            } else if let Some(relationship) = table.relationships.iter().find(|relationship| {
+                relationship.kind == RelationshipKind::Array
+                    && name.strip_suffix("Aggregate") == Some(relationship.field)
+            }) {
+                let nested = self.aggregate_select(relationship.target, &child, BoolExp::True)?;
+                FieldSelection::AggregateRelationship {
+                    field: relationship.field,
+                    select: Box::new(nested),
+                }
             } else if let Some(relationship) = table.relationship(name) {
                 let nested = self.select(
                     relationship.target,
@@ -305,8 +495,15 @@ impl<'a> QueryParser<'a> {
         })
     }
 
-    /// Parses `orderBy`: one `<table>_order_by` object or a list of them.
-    pub fn order_by(&self, table: &'a Table, value: &Value) -> Result<Vec<OrderBy>, GraphqlError> {
+    /// Parses `orderBy`: one `<table>_order_by` object or a list of them. An
+    /// object relationship's key nests the target table's ordering; `path`
+    /// holds the relationships followed so far.
+    pub fn order_by(
+        &self,
+        table: &'a Table,
+        value: &Value,
+        path: Vec<&'static str>,
+    ) -> Result<Vec<OrderBy>, GraphqlError> {
         let items: Vec<&Value> = match value {
             Value::List(items) => items.iter().collect(),
             single => vec![single],
@@ -320,6 +517,25 @@ impl<'a> QueryParser<'a> {
                 )));
             };
             for (name, direction) in object {
+                if let Some(relationship) = table
+                    .relationship(name.as_str())
+                    .filter(|relationship| relationship.kind == RelationshipKind::Object)
+                {
+                    if matches!(direction, Value::Null) {
+                        continue;
+                    }
+                    let target = self.table(relationship.target)?;
+                    if target.select_permission(self.role).is_none() {
+                        return Err(GraphqlError::Validation(format!(
+                            "field '{name}' not found in type: '{}_order_by'",
+                            table.sql
+                        )));
+                    }
+                    let mut nested_path = path.clone();
+                    nested_path.push(relationship.field);
+                    order_by.extend(self.order_by(target, direction, nested_path)?);
+                    continue;
+                }
                 let Some(column) = self.readable_column(table, name.as_str()) else {
                     return Err(GraphqlError::Validation(format!(
                         "field '{name}' not found in type: '{}_order_by'",
@@ -341,6 +557,7 @@ impl<'a> QueryParser<'a> {
                     )));
                 };
                 order_by.push(OrderBy {
+                    path: path.clone(),
                     field: column.field,
                     direction,
                 });

@@ -56,6 +56,28 @@ impl Runtime {
         )))
     }
 
+    /// Resolves `<plural>Aggregate(where:, ...) { aggregate { ... } nodes { ... } }`.
+    pub(crate) async fn resolve_aggregate<'c>(
+        &self,
+        ctx: &ResolverContext<'c>,
+        table: &'static str,
+    ) -> async_graphql::Result<Option<FieldValue<'c>>> {
+        let session = ctx.ctx.data::<Session>()?;
+        let statement = self
+            .parser(session)
+            .aggregate_select(table, &ctx.ctx.field(), BoolExp::True)
+            .and_then(|select| {
+                SqlRenderer::new(self.catalog, session, self.store.dialect())
+                    .aggregate_query(&select)
+            })
+            .map_err(GraphqlError::into_graphql)?;
+        let value = self
+            .fetch(statement)
+            .await
+            .map_err(GraphqlError::into_graphql)?;
+        Ok(value.map(FieldValue::value))
+    }
+
     /// Resolves a root field by primary key such as `dataSubject(id:)`; null when
     /// the row does not exist or the role may not see it.
     pub(crate) async fn resolve_by_pk<'c>(

@@ -11,8 +11,8 @@ use async_graphql::dynamic::{
 };
 
 use crate::actions;
-use crate::ir::{CompareOp, OrderDirection};
-use crate::metadata::{Catalog, RelationshipKind, ScalarType, Table};
+use crate::ir::{AggregateFunction, CompareOp, OrderDirection};
+use crate::metadata::{Catalog, Column, RelationshipKind, ScalarType, Table};
 use crate::mutation::{self, MutationKind};
 use crate::runtime::Runtime;
 use crate::session::Role;
@@ -22,6 +22,8 @@ use crate::session::Role;
 pub struct SchemaLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Aliased fields allowed in one document, counted over all its operations and fragments.
+    pub max_aliases: usize,
 }
 
 impl Default for SchemaLimits {
@@ -31,6 +33,7 @@ impl Default for SchemaLimits {
         SchemaLimits {
             max_depth: 24,
             max_complexity: 5_000,
+            max_aliases: 1_000,
         }
     }
 }
@@ -128,8 +131,92 @@ fn with_list_arguments(field: Field, table: &Table) -> Field {
             "order_by",
             TypeRef::named_nn_list(format!("{name}_order_by")),
         ))
+        .argument(InputValue::new(
+            "distinctOn",
+            TypeRef::named_nn_list(format!("{name}_select_column")),
+        ))
+        .argument(InputValue::new(
+            "distinct_on",
+            TypeRef::named_nn_list(format!("{name}_select_column")),
+        ))
         .argument(InputValue::new("limit", TypeRef::named(TypeRef::INT)))
         .argument(InputValue::new("offset", TypeRef::named(TypeRef::INT)))
+}
+
+/// Registers `<table>_aggregate`, `<table>_aggregate_fields`, the per-function
+/// field types and `<table>_select_column` for the columns `role` may read.
+fn aggregate_types(
+    table: &Table,
+    readable: &[&Column],
+    mut builder: async_graphql::dynamic::SchemaBuilder,
+) -> async_graphql::dynamic::SchemaBuilder {
+    let name = table.sql;
+    let mut select_column = Enum::new(format!("{name}_select_column"))
+        .description(format!("select columns of table \"{name}\""));
+    for column in readable {
+        select_column = select_column.item(column.field);
+    }
+
+    let mut fields = Object::new(format!("{name}_aggregate_fields"))
+        .description(format!("aggregate fields of \"{name}\""))
+        .field(
+            child_field(
+                "count",
+                TypeRef::named_nn(TypeRef::INT),
+                ValueKey::ResponseKey,
+            )
+            .argument(InputValue::new(
+                "columns",
+                TypeRef::named_nn_list(format!("{name}_select_column")),
+            ))
+            .argument(InputValue::new(
+                "distinct",
+                TypeRef::named(TypeRef::BOOLEAN),
+            )),
+        );
+    for function in AggregateFunction::ALL {
+        let columns: Vec<&&Column> = readable
+            .iter()
+            .filter(|column| column.scalar.supports(function))
+            .collect();
+        if columns.is_empty() {
+            continue;
+        }
+        let type_name = format!("{name}_{}_fields", function.name());
+        let mut object = Object::new(type_name.clone())
+            .description(format!("aggregate {} on columns", function.name()));
+        for column in columns {
+            let type_ref = if function == AggregateFunction::Avg {
+                TypeRef::named(TypeRef::FLOAT)
+            } else {
+                TypeRef::named(column.scalar.graphql_name())
+            };
+            object = object.field(child_field(column.field, type_ref, ValueKey::ResponseKey));
+        }
+        builder = builder.register(object);
+        fields = fields.field(child_field(
+            function.name(),
+            TypeRef::named(type_name),
+            ValueKey::ResponseKey,
+        ));
+    }
+
+    let aggregate = Object::new(format!("{name}_aggregate"))
+        .description(format!("aggregated selection of \"{name}\""))
+        .field(child_field(
+            "aggregate",
+            TypeRef::named(format!("{name}_aggregate_fields")),
+            ValueKey::ResponseKey,
+        ))
+        .field(child_field(
+            "nodes",
+            TypeRef::named_nn_list_nn(name),
+            ValueKey::ResponseKey,
+        ));
+    builder
+        .register(select_column)
+        .register(fields)
+        .register(aggregate)
 }
 
 fn selectable(catalog: &Catalog, role: Role) -> impl Iterator<Item = &Table> {
@@ -172,11 +259,13 @@ fn table_types(
         table.sql
     ));
 
-    for column in table
+    let readable: Vec<&Column> = table
         .columns
         .iter()
         .filter(|column| permission.columns.contains(&column.field))
-    {
+        .collect();
+    builder = aggregate_types(table, &readable, builder);
+    for column in readable {
         object = object.field(child_field(
             column.field,
             scalar_type_ref(column.scalar, column.nullable),
@@ -196,22 +285,38 @@ fn table_types(
         if target.select_permission(role).is_none() {
             continue;
         }
-        let field = match relationship.kind {
-            RelationshipKind::Object => child_field(
-                relationship.field,
-                TypeRef::named(target.sql),
-                ValueKey::ResponseKey,
-            ),
-            RelationshipKind::Array => with_list_arguments(
-                child_field(
+        match relationship.kind {
+            RelationshipKind::Object => {
+                object = object.field(child_field(
                     relationship.field,
-                    TypeRef::named_nn_list_nn(target.sql),
+                    TypeRef::named(target.sql),
                     ValueKey::ResponseKey,
-                ),
-                target,
-            ),
-        };
-        object = object.field(field);
+                ));
+                order_by = order_by.field(InputValue::new(
+                    relationship.field,
+                    TypeRef::named(format!("{}_order_by", target.sql)),
+                ));
+            }
+            RelationshipKind::Array => {
+                object = object
+                    .field(with_list_arguments(
+                        child_field(
+                            relationship.field,
+                            TypeRef::named_nn_list_nn(target.sql),
+                            ValueKey::ResponseKey,
+                        ),
+                        target,
+                    ))
+                    .field(with_list_arguments(
+                        child_field(
+                            &format!("{}Aggregate", relationship.field),
+                            TypeRef::named_nn(format!("{}_aggregate", target.sql)),
+                            ValueKey::ResponseKey,
+                        ),
+                        target,
+                    ));
+            }
+        }
         bool_exp = bool_exp.field(InputValue::new(
             relationship.field,
             TypeRef::named(format!("{}_bool_exp", target.sql)),
@@ -318,6 +423,23 @@ fn root_query_fields(catalog: &Catalog, role: Role, mut query: Object) -> Object
                 })
             })
             .description(format!("fetch data from the table: \"{name}\"")),
+            table,
+        ));
+        query = query.field(with_list_arguments(
+            Field::new(
+                table.aggregate_field(),
+                TypeRef::named_nn(format!("{name}_aggregate")),
+                move |ctx| {
+                    FieldFuture::new(async move {
+                        Runtime::from_context(&ctx)?
+                            .resolve_aggregate(&ctx, name)
+                            .await
+                    })
+                },
+            )
+            .description(format!(
+                "fetch aggregated fields from the table: \"{name}\""
+            )),
             table,
         ));
         query = query.field(

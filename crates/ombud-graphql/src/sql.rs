@@ -14,7 +14,10 @@
 use ombud_store::{Dialect, SqlValue};
 
 use crate::error::GraphqlError;
-use crate::ir::{BoolExp, CompareOp, FieldSelection, Operand, Select};
+use crate::ir::{
+    AggregateColumn, AggregateField, AggregateOutput, AggregateSelect, BoolExp, CompareOp,
+    FieldSelection, Operand, Select,
+};
 use crate::metadata::{Catalog, Column, Relationship, ScalarType, Table};
 use crate::session::Session;
 
@@ -114,27 +117,153 @@ impl<'a> SqlRenderer<'a> {
     ) -> Result<String, GraphqlError> {
         let table = self.table(select.table)?;
         let alias = self.alias();
+        let (inner, order_sql) = self.rows_subquery(select, table, &alias, join)?;
+        let object = self.json_object(&select.fields, table, &alias)?;
+        let array = self.dialect.json_array_agg(&object, &order_sql);
+        Ok(format!("(SELECT {array} FROM ({inner}) AS {alias})"))
+    }
 
-        let mut conditions: Vec<String> = self.join_condition(&alias, join).into_iter().collect();
-        conditions.push(self.bool_exp(&select.filter, table, &alias)?);
+    /// `SELECT <aggregates and nodes as one JSON object>`.
+    pub fn aggregate_query(mut self, select: &AggregateSelect) -> Result<Statement, GraphqlError> {
+        let object = self.aggregate_expr(select, None)?;
+        Ok(self.finish(format!("SELECT {object}")))
+    }
+
+    fn aggregate_expr(
+        &mut self,
+        select: &AggregateSelect,
+        join: Option<(&str, &Relationship)>,
+    ) -> Result<String, GraphqlError> {
+        let table = self.table(select.rows.table)?;
+        let alias = self.alias();
+        let (inner, order_sql) = self.rows_subquery(&select.rows, table, &alias, join)?;
+
+        let mut pairs: Vec<(&str, String)> = Vec::with_capacity(select.outputs.len());
+        for (key, output) in &select.outputs {
+            let value = match output {
+                AggregateOutput::Typename(name) => format!("'{name}'"),
+                AggregateOutput::Nodes(fields) => {
+                    let object = self.json_object(fields, table, &alias)?;
+                    self.dialect.json_array_agg(&object, &order_sql)
+                }
+                AggregateOutput::Aggregate(fields) => {
+                    self.aggregate_fields(fields, table, &alias)?
+                }
+            };
+            pairs.push((key.as_str(), value));
+        }
+        let object = self.dialect.json_object(&pairs);
+        Ok(format!("(SELECT {object} FROM ({inner}) AS {alias})"))
+    }
+
+    fn aggregate_fields(
+        &mut self,
+        fields: &[(String, AggregateField)],
+        table: &Table,
+        alias: &str,
+    ) -> Result<String, GraphqlError> {
+        let target = |column: &Column| format!("{alias}.{}", quote(column.sql));
+        let mut pairs: Vec<(&str, String)> = Vec::with_capacity(fields.len());
+        for (key, field) in fields {
+            let value = match field {
+                AggregateField::Typename(name) => format!("'{name}'"),
+                AggregateField::Count { columns, distinct } => {
+                    let columns: Vec<&Column> = columns
+                        .iter()
+                        .map(|field| column_of(table, field))
+                        .collect::<Result<_, _>>()?;
+                    let distinct_sql = if *distinct { "DISTINCT " } else { "" };
+                    match columns.as_slice() {
+                        [] if *distinct => {
+                            format!("count(DISTINCT {alias}.{})", quote(table.primary_key()))
+                        }
+                        [] => "count(*)".to_owned(),
+                        [column] => format!("count({distinct_sql}{})", target(column)),
+                        several => {
+                            // Rows whose listed columns are all non-null, as one value each.
+                            let present: Vec<String> = several
+                                .iter()
+                                .map(|column| format!("{} IS NOT NULL", target(column)))
+                                .collect();
+                            let tuple: Vec<String> =
+                                several.iter().map(|column| target(column)).collect();
+                            format!(
+                                "count({distinct_sql}CASE WHEN {} THEN {} END)",
+                                present.join(" AND "),
+                                self.dialect.json_array_text(&tuple)
+                            )
+                        }
+                    }
+                }
+                AggregateField::Function { function, fields } => {
+                    let mut inner: Vec<(&str, String)> = Vec::with_capacity(fields.len());
+                    for (inner_key, column) in fields {
+                        let value = match column {
+                            AggregateColumn::Typename(name) => format!("'{name}'"),
+                            AggregateColumn::Column(field) => {
+                                let column = column_of(table, field)?;
+                                self.dialect.aggregate(
+                                    function.name(),
+                                    column.scalar.kind(),
+                                    &target(column),
+                                )
+                            }
+                        };
+                        inner.push((inner_key.as_str(), value));
+                    }
+                    self.dialect.json_object(&inner)
+                }
+            };
+            pairs.push((key.as_str(), value));
+        }
+        Ok(self.dialect.json_object(&pairs))
+    }
+
+    /// Renders the rows of `select` as a subquery aliased `alias`: filter,
+    /// distinct rows, order and limit. Returns it with the ORDER BY terms,
+    /// which refer to `alias` and so also order an aggregate over it.
+    fn rows_subquery(
+        &mut self,
+        select: &Select,
+        table: &Table,
+        alias: &str,
+        join: Option<(&str, &Relationship)>,
+    ) -> Result<(String, String), GraphqlError> {
+        let mut conditions: Vec<String> = self.join_condition(alias, join).into_iter().collect();
+        conditions.push(self.bool_exp(&select.filter, table, alias)?);
         let mut order_terms = Vec::with_capacity(select.order_by.len() + 1);
         for order in &select.order_by {
-            let column = column_of(table, order.field)?;
-            let target = self.dialect.ordered(
-                column.scalar.kind(),
-                &format!("{alias}.{}", quote(column.sql)),
-            );
+            let target = self.order_target(table, alias, &order.path, order.field)?;
             order_terms.push(format!("{target} {}", order.direction.sql()));
         }
         // Ties are broken by primary key so that pages do not overlap.
         order_terms.push(format!("{alias}.{} ASC", quote(table.primary_key())));
         let order_sql = order_terms.join(", ");
 
-        let mut inner = format!(
-            "SELECT * FROM {} AS {alias} WHERE {}",
-            quote(table.sql),
-            conditions.join(" AND ")
-        );
+        let mut inner = if select.distinct_on.is_empty() {
+            format!(
+                "SELECT * FROM {} AS {alias} WHERE {}",
+                quote(table.sql),
+                conditions.join(" AND ")
+            )
+        } else {
+            // DISTINCT ON exists only on PostgreSQL; numbering the rows of each
+            // distinct combination in the requested order works on both.
+            let partition: Vec<String> = select
+                .distinct_on
+                .iter()
+                .map(|field| {
+                    column_of(table, field).map(|column| format!("{alias}.{}", quote(column.sql)))
+                })
+                .collect::<Result<_, _>>()?;
+            format!(
+                "SELECT * FROM (SELECT {alias}.*, row_number() OVER (PARTITION BY {} ORDER BY {order_sql}) AS ombud_row_number \
+                 FROM {} AS {alias} WHERE {}) AS {alias} WHERE {alias}.ombud_row_number = 1",
+                partition.join(", "),
+                quote(table.sql),
+                conditions.join(" AND ")
+            )
+        };
         if select.limit.is_some() || select.offset.is_some() {
             inner.push_str(&format!(" ORDER BY {order_sql}"));
             // Without a limit (an offset alone) both dialects accept the largest integer.
@@ -148,10 +277,44 @@ impl<'a> SqlRenderer<'a> {
                 inner.push_str(&format!(" OFFSET {offset}"));
             }
         }
+        Ok((inner, order_sql))
+    }
 
-        let object = self.json_object(select, table, &alias)?;
-        let array = self.dialect.json_array_agg(&object, &order_sql);
-        Ok(format!("(SELECT {array} FROM ({inner}) AS {alias})"))
+    /// The value a row is ordered by: its own column, or a column of the row
+    /// reached through object relationships, read through the role's select
+    /// permission on each table on the way (NULL where it may not be seen).
+    fn order_target(
+        &mut self,
+        table: &Table,
+        alias: &str,
+        path: &[&'static str],
+        field: &str,
+    ) -> Result<String, GraphqlError> {
+        let Some((first, rest)) = path.split_first() else {
+            let column = column_of(table, field)?;
+            return Ok(self.dialect.ordered(
+                column.scalar.kind(),
+                &format!("{alias}.{}", quote(column.sql)),
+            ));
+        };
+        let relationship = table.relationship(first).ok_or_else(|| {
+            GraphqlError::Validation(format!("{} has no relationship {first}", table.sql))
+        })?;
+        let target = self.table(relationship.target)?;
+        let permission = target.select_permission(self.session.role).ok_or_else(|| {
+            GraphqlError::Validation(format!(
+                "relationship {first} is not available to this role"
+            ))
+        })?;
+        let target_alias = self.alias();
+        let filter = self.bool_exp(&permission.filter, target, &target_alias)?;
+        let value = self.order_target(target, &target_alias, rest, field)?;
+        Ok(format!(
+            "(SELECT {value} FROM {} AS {target_alias} WHERE {target_alias}.{} = {alias}.{} AND {filter})",
+            quote(target.sql),
+            quote(relationship.remote_column),
+            quote(relationship.local_column)
+        ))
     }
 
     fn object_expr(
@@ -164,7 +327,7 @@ impl<'a> SqlRenderer<'a> {
 
         let mut conditions: Vec<String> = self.join_condition(&alias, join).into_iter().collect();
         conditions.push(self.bool_exp(&select.filter, table, &alias)?);
-        let object = self.json_object(select, table, &alias)?;
+        let object = self.json_object(&select.fields, table, &alias)?;
         Ok(format!(
             "(SELECT {object} FROM {} AS {alias} WHERE {} LIMIT 1)",
             quote(table.sql),
@@ -174,12 +337,12 @@ impl<'a> SqlRenderer<'a> {
 
     fn json_object(
         &mut self,
-        select: &Select,
+        fields: &[(String, FieldSelection)],
         table: &Table,
         alias: &str,
     ) -> Result<String, GraphqlError> {
-        let mut pairs = Vec::with_capacity(select.fields.len());
-        for (key, field) in &select.fields {
+        let mut pairs = Vec::with_capacity(fields.len());
+        for (key, field) in fields {
             let value = match field {
                 FieldSelection::Column(name) => {
                     let column = column_of(table, name)?;
@@ -207,6 +370,19 @@ impl<'a> SqlRenderer<'a> {
                             self.array_expr(nested, Some((alias, relationship)))?
                         }
                     };
+                    self.dialect.embed_json(&expr)
+                }
+                FieldSelection::AggregateRelationship {
+                    field,
+                    select: nested,
+                } => {
+                    let relationship = table.relationship(field).ok_or_else(|| {
+                        GraphqlError::Validation(format!(
+                            "{} has no relationship {field}",
+                            table.sql
+                        ))
+                    })?;
+                    let expr = self.aggregate_expr(nested, Some((alias, relationship)))?;
                     self.dialect.embed_json(&expr)
                 }
             };
@@ -351,11 +527,25 @@ impl<'a> SqlRenderer<'a> {
             return Ok(self.dialect.json_has_key(&target, &key));
         }
         if op == CompareOp::Contains {
-            // TODO: SQLite has no jsonb containment operator; emulate @> by walking the
-            // operand's keys, or serve it only on PostgreSQL.
-            return Err(GraphqlError::NotSupported(
-                "_contains is not supported on the SQLite backend yet".to_owned(),
-            ));
+            let SqlValue::Json(document) = typed_value(column, value)? else {
+                return Err(GraphqlError::Validation(
+                    "_contains expects a JSON value".to_owned(),
+                ));
+            };
+            return match self.dialect {
+                Dialect::Postgres => {
+                    let placeholder = self.param(SqlValue::Json(document));
+                    Ok(format!("({target} @> {placeholder})"))
+                }
+                Dialect::Sqlite => {
+                    let scalar = self.contains_scalar_in_array(&target, &document)?;
+                    let nested = self.contains(&target, "$", &document, 0)?;
+                    Ok(match scalar {
+                        Some(scalar) => format!("({nested} OR {scalar})"),
+                        None => nested,
+                    })
+                }
+            };
         }
 
         let value = typed_value(column, value)?;
@@ -389,6 +579,123 @@ impl<'a> SqlRenderer<'a> {
                 )));
             }
         })
+    }
+}
+
+/// JSON nested deeper than this in a `_contains` operand is rejected; each
+/// level adds a subquery on SQLite.
+const MAX_CONTAINS_DEPTH: usize = 16;
+
+impl SqlRenderer<'_> {
+    /// SQLite rendering of PostgreSQL's jsonb `@>`: the JSON text `document`
+    /// at `path` contains `value`. Objects contain an object whose keys they all
+    /// have with contained values; arrays contain an array each of whose
+    /// elements some element contains; scalars must be equal.
+    fn contains(
+        &mut self,
+        document: &str,
+        path: &str,
+        value: &serde_json::Value,
+        depth: usize,
+    ) -> Result<String, GraphqlError> {
+        use serde_json::Value as Json;
+
+        if depth > MAX_CONTAINS_DEPTH {
+            return Err(GraphqlError::Validation(format!(
+                "the _contains value is nested deeper than {MAX_CONTAINS_DEPTH} levels"
+            )));
+        }
+        let path_param = self.param(SqlValue::Text(path.to_owned()));
+        let json_type = format!("json_type({document}, {path_param})");
+        match value {
+            Json::Object(members) => {
+                let mut parts = vec![format!("{json_type} = 'object'")];
+                for (key, member) in members {
+                    if key.contains('"') {
+                        return Err(GraphqlError::NotSupported(
+                            "_contains does not support keys containing '\"' on SQLite".to_owned(),
+                        ));
+                    }
+                    parts.push(self.contains(
+                        document,
+                        &format!("{path}.\"{key}\""),
+                        member,
+                        depth + 1,
+                    )?);
+                }
+                Ok(format!("({})", parts.join(" AND ")))
+            }
+            Json::Array(elements) => {
+                let mut parts = vec![format!("{json_type} = 'array'")];
+                for element in elements {
+                    let each = self.alias();
+                    let matches = match element {
+                        Json::Object(_) | Json::Array(_) => {
+                            self.contains(&format!("{each}.value"), "$", element, depth + 1)?
+                        }
+                        scalar => self.scalar_matches(
+                            &format!("{each}.type"),
+                            &format!("{each}.atom"),
+                            scalar,
+                        ),
+                    };
+                    parts.push(format!(
+                        "EXISTS (SELECT 1 FROM json_each({document}, {path_param}) AS {each} WHERE {matches})"
+                    ));
+                }
+                Ok(format!("({})", parts.join(" AND ")))
+            }
+            scalar => {
+                let extracted = format!("json_extract({document}, {path_param})");
+                Ok(self.scalar_matches(&json_type, &extracted, scalar))
+            }
+        }
+    }
+
+    /// PostgreSQL's one exception to structural containment: a top-level
+    /// array contains a scalar that is one of its elements.
+    fn contains_scalar_in_array(
+        &mut self,
+        target: &str,
+        value: &serde_json::Value,
+    ) -> Result<Option<String>, GraphqlError> {
+        if value.is_object() || value.is_array() {
+            return Ok(None);
+        }
+        let each = self.alias();
+        let matches = self.scalar_matches(&format!("{each}.type"), &format!("{each}.atom"), value);
+        Ok(Some(format!(
+            "(json_type({target}) = 'array' AND EXISTS (SELECT 1 FROM json_each({target}) AS {each} WHERE {matches}))"
+        )))
+    }
+
+    /// A JSON scalar of SQLite type `type_sql` and SQL value `value_sql` equals `scalar`.
+    fn scalar_matches(
+        &mut self,
+        type_sql: &str,
+        value_sql: &str,
+        scalar: &serde_json::Value,
+    ) -> String {
+        use serde_json::Value as Json;
+
+        match scalar {
+            Json::Null => format!("{type_sql} = 'null'"),
+            Json::Bool(true) => format!("{type_sql} = 'true'"),
+            Json::Bool(false) => format!("{type_sql} = 'false'"),
+            Json::Number(number) => {
+                let value = match number.as_i64() {
+                    Some(whole) => SqlValue::Int(whole),
+                    None => SqlValue::Float(number.as_f64().unwrap_or(f64::NAN)),
+                };
+                let placeholder = self.param(value);
+                format!("({type_sql} IN ('integer', 'real') AND {value_sql} = {placeholder})")
+            }
+            Json::String(text) => {
+                let placeholder = self.param(SqlValue::Text(text.clone()));
+                format!("({type_sql} = 'text' AND {value_sql} = {placeholder})")
+            }
+            Json::Array(_) | Json::Object(_) => "FALSE".to_owned(),
+        }
     }
 }
 

@@ -57,6 +57,7 @@ impl AppState {
         let limits = SchemaLimits {
             max_depth: settings.graphql.max_depth,
             max_complexity: settings.graphql.max_complexity,
+            max_aliases: settings.graphql.max_aliases,
         };
         let engine = Engine::new(store.clone(), consent_signer.clone(), limits)
             .map_err(|error| ServerError::Internal(error.to_string()))?;

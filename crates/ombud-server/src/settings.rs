@@ -49,6 +49,8 @@ pub struct AuthSettings {
 pub struct GraphqlSettings {
     pub max_depth: usize,
     pub max_complexity: usize,
+    /// Aliased fields allowed in one document.
+    pub max_aliases: usize,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
 }
@@ -196,6 +198,7 @@ impl Default for GraphqlSettings {
         GraphqlSettings {
             max_depth: limits.max_depth,
             max_complexity: limits.max_complexity,
+            max_aliases: limits.max_aliases,
             max_body_bytes: 1024 * 1024,
         }
     }

@@ -199,6 +199,31 @@ impl Dialect {
         }
     }
 
+    /// Several values as one comparable text (a JSON array), for counting
+    /// distinct combinations; PostgreSQL's `json` has no equality, text does.
+    pub fn json_array_text(self, values: &[String]) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_array({})", values.join(", ")),
+            Dialect::Postgres => format!("json_build_array({})::text", values.join(", ")),
+        }
+    }
+
+    /// An aggregate of a column as JSON: `function` is `min`, `max`, `sum` or
+    /// `avg`. Minimum and maximum use byte order for text and the fixed time
+    /// format; PostgreSQL's numeric average becomes a float as on SQLite.
+    pub fn aggregate(self, function: &str, kind: ColumnKind, target: &str) -> String {
+        match function {
+            "min" | "max" => {
+                let value = format!("{function}({})", self.ordered(kind, target));
+                self.column_json(kind, &value)
+            }
+            "avg" if self == Dialect::Postgres => {
+                format!("CAST(avg({target}) AS double precision)")
+            }
+            _ => format!("{function}({target})"),
+        }
+    }
+
     /// Equality of two JSON values, ignoring formatting.
     pub fn json_equals(self, target: &str, placeholder: &str) -> String {
         match self {

@@ -15,4 +15,5 @@ mod helpers;
 mod me_role;
 mod operations;
 mod permissions;
+mod queries;
 mod scale_out;
