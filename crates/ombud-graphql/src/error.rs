@@ -34,7 +34,10 @@ impl From<StoreError> for GraphqlError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Constraint { kind, detail } => {
-                GraphqlError::Constraint(format!("{kind} constraint violated: {detail}"))
+                // The database's own text differs between SQLite and
+                // PostgreSQL and names internals, so it goes to the log only.
+                tracing::info!(%kind, %detail, "write rejected by a constraint");
+                GraphqlError::Constraint(constraint_message(kind).to_owned())
             }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
@@ -46,6 +49,20 @@ impl From<StoreError> for GraphqlError {
             ),
             other => GraphqlError::Store(other),
         }
+    }
+}
+
+fn constraint_message(kind: ombud_store::ConstraintKind) -> &'static str {
+    use ombud_store::ConstraintKind;
+    match kind {
+        ConstraintKind::Unique => {
+            "unique constraint violated: another row already has these values"
+        }
+        ConstraintKind::ForeignKey => {
+            "foreign key constraint violated: a referenced row does not exist or is still referenced"
+        }
+        ConstraintKind::NotNull => "not-null constraint violated: a required value is missing",
+        ConstraintKind::Check => "check constraint violated: a value is outside the allowed set",
     }
 }
 

@@ -222,14 +222,13 @@ pub(crate) async fn before_update(
     if table.sql != "data_subject_consent_form_values" || ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
-    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
+    let ids: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
     let sql = format!(
         "SELECT id, data_subject_id, data_controller_processing_purpose_id, value \
          FROM data_subject_consent_form_values WHERE id IN ({})",
-        placeholders.join(", ")
+        tx.dialect().json_list("$1", ColumnKind::Uuid)
     );
-    let rows = tx.fetch_rows(&sql, &params).await?;
+    let rows = tx.fetch_rows(&sql, &[SqlValue::list(&ids)]).await?;
     rows.iter()
         .map(|row| {
             Ok(PreviousConsent {

@@ -93,6 +93,9 @@ impl Engine {
             );
         };
 
+        if let Err(message) = check_nesting(&request.query) {
+            return error_body("validation-failed", &message);
+        }
         let document = match async_graphql::parser::parse_query(&request.query) {
             Ok(document) => document,
             Err(error) => {
@@ -135,6 +138,69 @@ impl Engine {
         add_missing_codes(&mut body);
         body
     }
+}
+
+/// Brackets (`{`, `[`, `(`) a document may nest. Selections are already
+/// limited by depth; this bounds nested values, which the parser handles by
+/// recursion, well below where its stack would run out.
+pub const MAX_NESTING: usize = 128;
+
+/// Rejects a document whose brackets nest deeper than [`MAX_NESTING`],
+/// ignoring brackets inside strings and comments.
+pub fn check_nesting(query: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut chars = query.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for next in chars.by_ref() {
+                    if next == '\n' || next == '\r' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                // A block string `"""…"""` ends only at another `"""`.
+                let block = chars.peek() == Some(&'"') && {
+                    let mut ahead = chars.clone();
+                    ahead.next();
+                    ahead.peek() == Some(&'"')
+                };
+                if block {
+                    chars.next();
+                    chars.next();
+                    let mut quotes = 0;
+                    for next in chars.by_ref() {
+                        quotes = if next == '"' { quotes + 1 } else { 0 };
+                        if quotes == 3 {
+                            break;
+                        }
+                    }
+                } else {
+                    while let Some(next) = chars.next() {
+                        match next {
+                            '\\' => {
+                                chars.next();
+                            }
+                            '"' | '\n' => break,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            '{' | '[' | '(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!(
+                        "the document nests brackets more than {MAX_NESTING} levels deep; flatten the values or the selection"
+                    ));
+                }
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Counts the aliased fields of every operation and fragment in the document.
@@ -264,6 +330,20 @@ fn parse_error_message(query: &str, parser_message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings_and_comments() {
+        let deep = format!("{{ a(x: {}1{}) }}", "[".repeat(200), "]".repeat(200));
+        assert!(check_nesting(&deep).is_err());
+        let shallow = format!("{{ a(x: {}1{}) }}", "[".repeat(100), "]".repeat(100));
+        assert!(check_nesting(&shallow).is_ok());
+        let quoted = format!("{{ a(x: \"{}\") }}", "[".repeat(500));
+        assert!(check_nesting(&quoted).is_ok());
+        let block = format!("{{ a(x: \"\"\"{}\"\"\") }}", "{".repeat(500));
+        assert!(check_nesting(&block).is_ok());
+        let commented = format!("{{ a # {}\n }}", "(".repeat(500));
+        assert!(check_nesting(&commented).is_ok());
+    }
 
     #[test]
     fn parse_error_explains_variable_field_access() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::dynamic::{FieldValue, ResolverContext};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, Value};
-use ombud_store::{SqlValue, WriteTx};
+use ombud_store::{ColumnKind, SqlValue, WriteTx};
 use uuid::Uuid;
 
 use crate::error::GraphqlError;
@@ -295,7 +295,10 @@ async fn execute(
             (ids, check, None)
         }
         Change::Update { filter, set } => {
-            let ids = matching_ids(&mut tx, runtime, session, table, &filter).await?;
+            let ids = locked_ids(&mut tx, runtime, session, table, &filter).await?;
+            // Taken after the rows are locked, so that history times follow
+            // the order in which concurrent updates were applied.
+            let now = ombud_store::now_timestamp();
             let previous = hooks::before_update(&mut tx, table, &ids).await?;
             update_rows(&mut tx, table, &ids, &set, &now).await?;
             hooks::after_update(&mut tx, table, &previous, session, &now).await?;
@@ -306,7 +309,7 @@ async fn execute(
             (ids, check, None)
         }
         Change::Delete { filter } => {
-            let ids = matching_ids(&mut tx, runtime, session, table, &filter).await?;
+            let ids = locked_ids(&mut tx, runtime, session, table, &filter).await?;
             let returning = render_output(&mut tx, runtime, session, table, &ids, &output).await?;
             delete_rows(&mut tx, table, &ids).await?;
             (ids, None, Some(returning))
@@ -343,6 +346,19 @@ fn ids_filter(table: &Table, ids: &[Uuid]) -> BoolExp {
     }
 }
 
+/// Reads and locks the rows an update or delete will change. On PostgreSQL a
+/// concurrent writer of the same rows waits, and the filter is checked again
+/// on the rows as it left them; SQLite's write lock already excludes it.
+async fn locked_ids(
+    tx: &mut WriteTx,
+    runtime: &Runtime,
+    session: &Session,
+    table: &Table,
+    filter: &BoolExp,
+) -> Result<Vec<Uuid>, GraphqlError> {
+    select_ids(tx, runtime, session, table, filter, true).await
+}
+
 /// Reads the ids of rows of `table` that satisfy `filter`, inside the transaction.
 async fn matching_ids(
     tx: &mut WriteTx,
@@ -351,11 +367,27 @@ async fn matching_ids(
     table: &Table,
     filter: &BoolExp,
 ) -> Result<Vec<Uuid>, GraphqlError> {
+    select_ids(tx, runtime, session, table, filter, false).await
+}
+
+async fn select_ids(
+    tx: &mut WriteTx,
+    runtime: &Runtime,
+    session: &Session,
+    table: &Table,
+    filter: &BoolExp,
+    lock: bool,
+) -> Result<Vec<Uuid>, GraphqlError> {
     let mut renderer = SqlRenderer::new(runtime.catalog, session, runtime.store.dialect());
     let alias = renderer.alias();
     let condition = renderer.bool_exp(filter, table, &alias)?;
+    let locking = if lock {
+        tx.dialect().for_update_of(&alias)
+    } else {
+        String::new()
+    };
     let statement = renderer.finish(format!(
-        "SELECT {alias}.\"{}\" FROM \"{}\" AS {alias} WHERE {condition}",
+        "SELECT {alias}.\"{}\" FROM \"{}\" AS {alias} WHERE {condition}{locking}",
         table.primary_key(),
         table.sql
     ));
@@ -409,6 +441,12 @@ async fn check_row_before_insert(
     Ok(())
 }
 
+/// Row ids bound as one JSON list, however many there are.
+fn id_list(ids: &[Uuid]) -> SqlValue {
+    let ids: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
+    SqlValue::list(&ids)
+}
+
 /// The row's values, each with its column's SQL type.
 fn typed_values(row: &RowValues) -> Result<Vec<SqlValue>, GraphqlError> {
     row.iter()
@@ -455,17 +493,15 @@ async fn update_rows(
         params.push(typed_value(updated_at, SqlValue::Text(now.to_owned()))?);
         assignments.push(format!("\"updated_at\" = ${}", params.len()));
     }
-    let first_id = params.len() + 1;
-    params.extend(ids.iter().map(|id| SqlValue::Uuid(*id)));
-    let id_placeholders: Vec<String> = (first_id..first_id + ids.len())
-        .map(|index| format!("${index}"))
-        .collect();
+    params.push(id_list(ids));
+    let ids_sql = tx
+        .dialect()
+        .json_list(&format!("${}", params.len()), ColumnKind::Uuid);
     let sql = format!(
-        "UPDATE \"{}\" SET {} WHERE \"{}\" IN ({})",
+        "UPDATE \"{}\" SET {} WHERE \"{}\" IN ({ids_sql})",
         table.sql,
         assignments.join(", "),
         table.primary_key(),
-        id_placeholders.join(", ")
     );
     tx.execute(&sql, &params).await?;
     Ok(())
@@ -475,15 +511,13 @@ async fn delete_rows(tx: &mut WriteTx, table: &Table, ids: &[Uuid]) -> Result<()
     if ids.is_empty() {
         return Ok(());
     }
-    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
-    let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
+    let ids_sql = tx.dialect().json_list("$1", ColumnKind::Uuid);
     let sql = format!(
-        "DELETE FROM \"{}\" WHERE \"{}\" IN ({})",
+        "DELETE FROM \"{}\" WHERE \"{}\" IN ({ids_sql})",
         table.sql,
         table.primary_key(),
-        placeholders.join(", ")
     );
-    tx.execute(&sql, &params).await?;
+    tx.execute(&sql, &[id_list(ids)]).await?;
     Ok(())
 }
 

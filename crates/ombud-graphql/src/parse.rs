@@ -462,6 +462,7 @@ impl<'a> QueryParser<'a> {
                     Operand::List(vec![scalar_value(column, single)?])
                 }
                 (CompareOp::HasKey, Value::String(key)) => {
+                    check_operand_text(column, operator.as_str(), key)?;
                     Operand::Value(SqlValue::Text(key.clone()))
                 }
                 (op, item) => {
@@ -476,6 +477,7 @@ impl<'a> QueryParser<'a> {
                                 column.field
                             )));
                         };
+                        check_operand_text(column, operator.as_str(), pattern)?;
                         Operand::Value(SqlValue::Text(pattern.clone()))
                     } else {
                         Operand::Value(scalar_value(column, item)?)
@@ -565,6 +567,28 @@ impl<'a> QueryParser<'a> {
         }
         Ok(order_by)
     }
+}
+
+/// Longest `_like` pattern or `_has_key` key accepted; SQLite refuses LIKE
+/// patterns over 50,000 bytes.
+const MAX_OPERAND_CHARS: usize = 10_000;
+
+/// Checks text that is compared as given, not normalised as a column value:
+/// no NUL (PostgreSQL text cannot hold it) and a bounded length.
+fn check_operand_text(column: &Column, operator: &str, text: &str) -> Result<(), GraphqlError> {
+    if text.contains('\0') {
+        return Err(GraphqlError::Validation(format!(
+            "{operator} on {} was given a string with a NUL character",
+            column.field
+        )));
+    }
+    if text.chars().count() > MAX_OPERAND_CHARS {
+        return Err(GraphqlError::Validation(format!(
+            "{operator} on {} takes at most {MAX_OPERAND_CHARS} characters",
+            column.field
+        )));
+    }
+    Ok(())
 }
 
 fn non_negative(name: &str, value: &Value) -> Result<u64, GraphqlError> {

@@ -105,6 +105,13 @@ fn comparison_exp(scalar: ScalarType) -> InputObject {
                 }
                 TypeRef::named(TypeRef::STRING)
             }
+            // jsonb orders differently on the two backends (PostgreSQL by type
+            // and structure, SQLite by text), so it has no range operators.
+            CompareOp::Gt | CompareOp::Gte | CompareOp::Lt | CompareOp::Lte
+                if scalar == ScalarType::Jsonb =>
+            {
+                continue;
+            }
             _ => TypeRef::named(name),
         };
         input = input.field(InputValue::new(op.graphql_name(), type_ref));
@@ -275,7 +282,9 @@ fn table_types(
             column.field,
             TypeRef::named(format!("{}_comparison_exp", column.scalar.graphql_name())),
         ));
-        order_by = order_by.field(InputValue::new(column.field, TypeRef::named("order_by")));
+        if column.scalar != ScalarType::Jsonb {
+            order_by = order_by.field(InputValue::new(column.field, TypeRef::named("order_by")));
+        }
     }
 
     for relationship in &table.relationships {

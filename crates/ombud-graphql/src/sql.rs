@@ -502,13 +502,33 @@ impl<'a> SqlRenderer<'a> {
             if values.is_empty() {
                 return Ok(if op == CompareOp::In { "FALSE" } else { "TRUE" }.to_owned());
             }
-            let mut placeholders = Vec::with_capacity(values.len());
-            for value in values {
-                let value = typed_value(column, value.clone())?;
-                placeholders.push(self.param(value));
-            }
+            let typed: Vec<SqlValue> = values
+                .iter()
+                .map(|value| typed_value(column, value.clone()))
+                .collect::<Result<_, _>>()?;
             let keyword = if op == CompareOp::In { "IN" } else { "NOT IN" };
-            return Ok(format!("{target} {keyword} ({})", placeholders.join(", ")));
+            if column.scalar == ScalarType::Jsonb {
+                // JSON values are compared one by one; the list form holds scalars only.
+                let sqlite = self.dialect == Dialect::Sqlite;
+                let mut items = Vec::with_capacity(typed.len());
+                for value in typed {
+                    let placeholder = self.param(value);
+                    items.push(if sqlite {
+                        format!("json({placeholder})")
+                    } else {
+                        placeholder
+                    });
+                }
+                let target = if sqlite {
+                    format!("json({target})")
+                } else {
+                    target
+                };
+                return Ok(format!("{target} {keyword} ({})", items.join(", ")));
+            }
+            let list = self.param(SqlValue::list(&typed));
+            let values = self.dialect.json_list(&list, column.scalar.kind());
+            return Ok(format!("{target} {keyword} ({values})"));
         }
 
         let value = self.operand_value(operand)?;
@@ -518,13 +538,9 @@ impl<'a> SqlRenderer<'a> {
                     "_has_key expects a string".to_owned(),
                 ));
             };
-            if key.contains('"') {
-                return Err(GraphqlError::NotSupported(
-                    "_has_key does not support keys containing '\"'".to_owned(),
-                ));
-            }
-            let key = self.param(SqlValue::Text(self.dialect.json_key_param(&key)));
-            return Ok(self.dialect.json_has_key(&target, &key));
+            let key = self.param(SqlValue::Text(key));
+            let each = self.alias();
+            return Ok(self.dialect.json_has_key(&target, &key, &each));
         }
         if op == CompareOp::Contains {
             let SqlValue::Json(document) = typed_value(column, value)? else {

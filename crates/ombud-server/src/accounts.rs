@@ -251,27 +251,22 @@ pub async fn consume_refresh_token(
     store: &Store,
     token: &str,
 ) -> Result<Option<Uuid>, ServerError> {
+    // One statement that revokes and returns: of concurrent uses of the same
+    // token only one finds it unrevoked, on PostgreSQL as on SQLite.
     let mut tx = store.begin_write().await?;
-    let now = SqlValue::now();
     let row = tx
         .fetch_optional(
-            "SELECT id, user_id FROM refresh_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-            &[hash_token(token).into(), now.clone()],
+            "UPDATE refresh_tokens SET revoked_at = $1 \
+             WHERE token_hash = $2 AND revoked_at IS NULL AND expires_at > $1 RETURNING user_id",
+            &[SqlValue::now(), hash_token(token).into()],
         )
         .await?;
+    tx.commit().await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let id = Uuid::parse_str(row.required_text(0)?)
+    let user = Uuid::parse_str(row.required_text(0)?)
         .map_err(|error| ServerError::Internal(error.to_string()))?;
-    let user = Uuid::parse_str(row.required_text(1)?)
-        .map_err(|error| ServerError::Internal(error.to_string()))?;
-    tx.execute(
-        "UPDATE refresh_tokens SET revoked_at = $1 WHERE id = $2",
-        &[now, id.into()],
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Some(user))
 }
 

@@ -146,6 +146,15 @@ pub async fn graphql(
             return ServerError::InvalidJson(error.to_string()).graphql_response();
         }
     };
+    // The GraphQL parser recurses once per nested list or object value and has
+    // no limit of its own, so a deeply nested document must not reach it.
+    if let Err(message) = ombud_graphql::check_nesting(&request.query) {
+        state
+            .metrics
+            .record_graphql_operation(None, OperationType::Unknown, Outcome::Error);
+        let body = ombud_graphql::error_body("validation-failed", &message);
+        return (StatusCode::OK, Json(body)).into_response();
+    }
     let operation = describe_operation(&request);
 
     let role = session.role;

@@ -68,6 +68,15 @@ impl Dialect {
         }
     }
 
+    /// Suffix of a `SELECT` that locks only the rows of the table aliased
+    /// `alias`, not rows its filter's subqueries read.
+    pub fn for_update_of(self, alias: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR UPDATE OF {alias}"),
+        }
+    }
+
     /// Suffix of a `SELECT` that claims rows no other transaction has claimed.
     pub fn for_update_skip_locked(self) -> &'static str {
         match self {
@@ -181,21 +190,33 @@ impl Dialect {
         }
     }
 
-    /// Whether the JSON object in `target` has the top-level key bound to
-    /// `key_placeholder`; bind the key with [`Dialect::json_key_param`].
-    pub fn json_has_key(self, target: &str, key_placeholder: &str) -> String {
+    /// PostgreSQL's jsonb `?`: the object in `target` has the key bound to
+    /// `key`, the array has it as a string element, or the value is that string.
+    /// `alias` names the SQLite subquery's rows.
+    pub fn json_has_key(self, target: &str, key: &str, alias: &str) -> String {
         match self {
-            Dialect::Sqlite => format!("(json_type({target}, {key_placeholder}) IS NOT NULL)"),
-            Dialect::Postgres => format!("jsonb_exists({target}, {key_placeholder})"),
+            Dialect::Sqlite => format!(
+                "(CASE json_type({target}) \
+                 WHEN 'object' THEN EXISTS (SELECT 1 FROM json_each({target}) AS {alias} WHERE {alias}.key = {key}) \
+                 WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each({target}) AS {alias} WHERE {alias}.type = 'text' AND {alias}.atom = {key}) \
+                 WHEN 'text' THEN json_extract({target}, '$') = {key} \
+                 ELSE FALSE END)"
+            ),
+            Dialect::Postgres => format!("jsonb_exists({target}, {key})"),
         }
     }
 
-    /// The bound value that names a top-level JSON key for [`Dialect::json_has_key`].
-    /// SQLite takes a JSON path, in which the key is quoted; the caller rejects `"` in keys.
-    pub fn json_key_param(self, key: &str) -> String {
+    /// A subquery over the elements of a JSON array bound to `placeholder`,
+    /// each as a value of `kind`. `x IN (<this>)` takes any number of values
+    /// through one parameter; SQLite allows 32,766 parameters and PostgreSQL
+    /// 65,535. Not for JSON columns, whose elements are not scalars.
+    pub fn json_list(self, placeholder: &str, kind: ColumnKind) -> String {
         match self {
-            Dialect::Sqlite => format!("$.\"{key}\""),
-            Dialect::Postgres => key.to_owned(),
+            Dialect::Sqlite => format!("SELECT value FROM json_each({placeholder})"),
+            Dialect::Postgres => format!(
+                "SELECT CAST(value AS {}) FROM jsonb_array_elements_text({placeholder})",
+                kind.postgres_type()
+            ),
         }
     }
 

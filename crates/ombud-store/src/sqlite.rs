@@ -72,7 +72,7 @@ fn bind_all<'q>(mut query: SqliteQuery<'q>, params: &[SqlValue]) -> SqliteQuery<
             SqlValue::Text(value) => query.bind(value.clone()),
             SqlValue::Uuid(value) => query.bind(value.to_string()),
             SqlValue::Timestamp(value) => query.bind(crate::format_timestamp(*value)),
-            SqlValue::Json(value) => query.bind(value.to_string()),
+            SqlValue::Json(value) => query.bind(crate::value::canonical_json(value).to_string()),
         };
     }
     query

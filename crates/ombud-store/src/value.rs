@@ -26,6 +26,30 @@ impl SqlValue {
     pub fn now() -> SqlValue {
         SqlValue::Timestamp(Utc::now())
     }
+
+    /// The value as an element of a JSON list bound with
+    /// [`crate::Dialect::json_list`]: ids and times as their stored text.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            SqlValue::Null => serde_json::Value::Null,
+            SqlValue::Bool(value) => serde_json::Value::Bool(*value),
+            SqlValue::Int(value) => serde_json::Value::from(*value),
+            SqlValue::Float(value) => serde_json::Value::from(*value),
+            SqlValue::Text(value) => serde_json::Value::String(value.clone()),
+            SqlValue::Uuid(value) => serde_json::Value::String(value.to_string()),
+            SqlValue::Timestamp(value) => {
+                serde_json::Value::String(crate::format_timestamp(*value))
+            }
+            SqlValue::Json(value) => value.clone(),
+        }
+    }
+
+    /// A list of values bound as one JSON array, for [`crate::Dialect::json_list`].
+    pub fn list(values: &[SqlValue]) -> SqlValue {
+        SqlValue::Json(serde_json::Value::Array(
+            values.iter().map(SqlValue::to_json).collect(),
+        ))
+    }
 }
 
 impl From<Uuid> for SqlValue {
@@ -112,5 +136,46 @@ fn decode_error(column: usize, expected: &str, found: Option<&SqlValue>) -> Stor
     StoreError::Decode {
         column,
         detail: format!("expected {expected}, found {found:?}"),
+    }
+}
+
+/// Rewrites JSON with object keys in PostgreSQL's `jsonb` order (shorter keys
+/// first, then byte order), so that SQLite stores, compares and returns the
+/// same text PostgreSQL does for the same value.
+pub fn canonical_json(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(members) => {
+            let mut sorted: Vec<(&String, &serde_json::Value)> = members.iter().collect();
+            sorted.sort_by(|(left, _), (right, _)| {
+                left.len()
+                    .cmp(&right.len())
+                    .then_with(|| left.as_bytes().cmp(right.as_bytes()))
+            });
+            serde_json::Value::Object(
+                sorted
+                    .into_iter()
+                    .map(|(key, member)| (key.clone(), canonical_json(member)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(elements) => {
+            serde_json::Value::Array(elements.iter().map(canonical_json).collect())
+        }
+        scalar => scalar.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_orders_keys_like_jsonb() {
+        let value =
+            serde_json::json!({"zz": 1, "b": {"yy": 2, "a": 3}, "aa": [ {"c": 1, "bb": 2} ]});
+        assert_eq!(
+            canonical_json(&value).to_string(),
+            r#"{"b":{"a":3,"yy":2},"aa":[{"c":1,"bb":2}],"zz":1}"#
+        );
     }
 }

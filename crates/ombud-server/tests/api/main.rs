@@ -12,6 +12,7 @@ mod filters;
 mod graphql_errors;
 mod guide_operations;
 mod helpers;
+mod hostile;
 mod me_role;
 mod operations;
 mod permissions;

@@ -323,3 +323,112 @@ async fn purge_job_removes_only_expired_credentials() {
         RunOutcome::NothingDue
     );
 }
+
+#[tokio::test]
+async fn refresh_token_is_used_once_across_two_servers() {
+    let app = spawn_app().await;
+    let peer = app.spawn_peer().await;
+    let tenant = app.tenant("refresh@example.com", "Refresh Shop").await;
+
+    let attempts = (0..10).map(|round| {
+        let address = if round % 2 == 0 {
+            app.address.clone()
+        } else {
+            peer.address.clone()
+        };
+        let client = app.client.clone();
+        let token = tenant.refresh_token.clone();
+        async move {
+            client
+                .post(format!("{address}/v1/token"))
+                .json(&json!({ "refreshToken": token }))
+                .send()
+                .await
+                .expect("POST /v1/token")
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = join_all(attempts).await;
+
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == 200 || *status == 401),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_graphql_updates_keep_an_exact_history() {
+    let app = spawn_app().await;
+    let peer = app.spawn_peer().await;
+    let tenant = app.tenant("updates@example.com", "Update Shop").await;
+    let purpose = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Analytics",
+            None,
+        )
+        .await;
+    let first = app
+        .upsert_consents(
+            &tenant.access_token,
+            tenant.controller_id,
+            None,
+            json!({ purpose.to_string(): false }),
+        )
+        .await;
+    let subject = parse_uuid(&first["dataSubjectId"]);
+
+    let updates = (0..20).map(|round| {
+        let address = if round % 2 == 0 {
+            app.address.clone()
+        } else {
+            peer.address.clone()
+        };
+        let client = app.client.clone();
+        let token = tenant.access_token.clone();
+        async move {
+            post_graphql(
+                &client,
+                &address,
+                &token,
+                "mutation ($subject: uuid!, $purpose: uuid!, $value: String!) {
+                   updateDataSubjectConsentFormValues(
+                     where: {dataSubjectId: {_eq: $subject}, dataControllerProcessingPurposeId: {_eq: $purpose}},
+                     _set: {value: $value}) { affectedRows } }",
+                json!({ "subject": subject, "purpose": purpose, "value": if round % 3 == 0 { "false" } else { "true" } }),
+            )
+            .await
+        }
+    });
+    for body in join_all(updates).await {
+        assert_eq!(
+            body["data"]["updateDataSubjectConsentFormValues"]["affectedRows"], 1,
+            "{body}"
+        );
+    }
+
+    let events = app
+        .store
+        .fetch_rows(
+            "SELECT value, previous_value FROM consent_events WHERE data_subject_id = $1 ORDER BY created_at, id",
+            &[subject.into()],
+        )
+        .await
+        .expect("read the consent history");
+    assert_eq!(events.len(), 21);
+    let mut last: Option<String> = None;
+    for event in &events {
+        let previous = event.text(1).expect("previous value").map(str::to_owned);
+        assert_eq!(previous, last, "history chain broken");
+        last = Some(event.required_text(0).expect("value").to_owned());
+    }
+}
