@@ -23,13 +23,18 @@ use crate::session::{Role, Session};
 const UPSERT_CONSENTS: &str = "upsertDataSubjectConsents";
 const INPUT_TYPE: &str = "UpsertDataSubjectConsentsInput";
 
+/// Whether `role` may call any action.
+pub(crate) fn available_to(role: Role) -> bool {
+    matches!(role, Role::User | Role::Admin)
+}
+
 /// Adds the actions `role` may call to the mutation root.
 pub(crate) fn register(
     role: Role,
     mutation: Object,
     builder: SchemaBuilder,
 ) -> (Object, SchemaBuilder) {
-    if !matches!(role, Role::User | Role::Admin) {
+    if !available_to(role) {
         return (mutation, builder);
     }
     let builder = builder

@@ -896,7 +896,7 @@ pub fn catalog() -> Catalog {
         ],
     };
 
-    Catalog {
+    let mut catalog = Catalog {
         tables: vec![
             users,
             personal_access_tokens,
@@ -907,5 +907,142 @@ pub fn catalog() -> Catalog {
             data_subject_consent_form_values,
             data_subject_rights_requests,
         ],
+    };
+    add_public_and_subject_roles(&mut catalog);
+    catalog
+}
+
+/// The session variable that names a `dataSubject` session's own record.
+pub const DATA_SUBJECT_ID: &str = "x-hasura-data-subject-id";
+
+/// Tables whose by-id root field the `anonymous` role gets; everything else
+/// it reads through their relationships.
+pub const ANONYMOUS_ENTRY_TABLES: &[&str] = &["data_controllers"];
+
+/// "The row's controller has the session's data subject", for `path` from
+/// the row to `data_controllers`.
+fn controller_of_subject(path: &[&'static str]) -> BoolExp {
+    let mut filter = BoolExp::Relationship {
+        field: "dataSubjects",
+        predicate: Box::new(session_equals("id", DATA_SUBJECT_ID)),
+        check_target: false,
+    };
+    for relationship in path.iter().rev() {
+        filter = BoolExp::Relationship {
+            field: relationship,
+            predicate: Box::new(filter),
+            check_target: false,
+        };
+    }
+    filter
+}
+
+/// Adds the `anonymous` and `dataSubject` permissions. Anonymous callers
+/// read a controller's public profile and its purposes; a data subject reads
+/// its own record, consents and requests, changes its privacy signals and
+/// consent values, and files rights requests for itself.
+fn add_public_and_subject_roles(catalog: &mut Catalog) {
+    let own_subject = || session_equals("id", DATA_SUBJECT_ID);
+    let own_rows = || session_equals("dataSubjectId", DATA_SUBJECT_ID);
+    for table in &mut catalog.tables {
+        let every_column: Vec<&'static str> = table.columns.iter().map(|c| c.field).collect();
+        let columns = |except: &[&str]| -> Vec<&'static str> {
+            every_column
+                .iter()
+                .copied()
+                .filter(|field| !except.contains(field))
+                .collect()
+        };
+        let (anonymous, subject) = match table.sql {
+            "data_controllers" => (
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: BoolExp::True,
+                        columns: columns(&[]),
+                    }),
+                    ..Permissions::default()
+                }),
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: controller_of_subject(&[]),
+                        columns: columns(&[]),
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            "data_controller_processing_purposes" => (
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: BoolExp::True,
+                        columns: columns(&[]),
+                    }),
+                    ..Permissions::default()
+                }),
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: controller_of_subject(&["dataController"]),
+                        columns: columns(&[]),
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            "data_subjects" => (
+                None,
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: own_subject(),
+                        columns: columns(&[]),
+                    }),
+                    update: Some(UpdatePermission {
+                        filter: own_subject(),
+                        check: own_subject(),
+                        columns: vec!["doNotTrack", "globalPrivacyControl"],
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            "data_subject_consent_form_values" => (
+                None,
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: own_rows(),
+                        columns: columns(&[]),
+                    }),
+                    insert: Some(InsertPermission {
+                        check: own_rows(),
+                        columns: vec!["dataControllerProcessingPurposeId", "value"],
+                        presets: vec![("dataSubjectId", Preset::Session(DATA_SUBJECT_ID))],
+                    }),
+                    update: Some(UpdatePermission {
+                        filter: own_rows(),
+                        check: own_rows(),
+                        columns: vec!["value"],
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            "data_subject_rights_requests" => (
+                None,
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: own_rows(),
+                        columns: columns(&[]),
+                    }),
+                    insert: Some(InsertPermission {
+                        check: own_rows(),
+                        columns: vec!["requestType", "jurisdiction"],
+                        presets: vec![("dataSubjectId", Preset::Session(DATA_SUBJECT_ID))],
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            _ => (None, None),
+        };
+        if let Some(permissions) = anonymous {
+            table.permissions.insert(Role::Anonymous, permissions);
+        }
+        if let Some(permissions) = subject {
+            table.permissions.insert(Role::DataSubject, permissions);
+        }
     }
 }

@@ -12,7 +12,9 @@ use async_graphql::dynamic::{
 
 use crate::actions;
 use crate::ir::{AggregateFunction, CompareOp, OrderDirection};
-use crate::metadata::{Catalog, Column, RelationshipKind, ScalarType, Table};
+use crate::metadata::{
+    ANONYMOUS_ENTRY_TABLES, Catalog, Column, RelationshipKind, ScalarType, Table,
+};
 use crate::mutation::{self, MutationKind};
 use crate::runtime::Runtime;
 use crate::session::Role;
@@ -425,6 +427,12 @@ fn mutation_types(
 fn root_query_fields(catalog: &Catalog, role: Role, mut query: Object) -> Object {
     for table in selectable(catalog, role) {
         let name = table.sql;
+        if !role.lists_rows() {
+            if ANONYMOUS_ENTRY_TABLES.contains(&name) {
+                query = query.field(by_pk_field(table));
+            }
+            continue;
+        }
         query = query.field(with_list_arguments(
             Field::new(table.plural, TypeRef::named_nn_list_nn(name), move |ctx| {
                 FieldFuture::new(async move {
@@ -451,19 +459,23 @@ fn root_query_fields(catalog: &Catalog, role: Role, mut query: Object) -> Object
             )),
             table,
         ));
-        query = query.field(
-            Field::new(table.singular, TypeRef::named(name), move |ctx| {
-                FieldFuture::new(async move {
-                    Runtime::from_context(&ctx)?.resolve_by_pk(&ctx, name).await
-                })
-            })
-            .description(format!(
-                "fetch data from the table: \"{name}\" using primary key columns"
-            ))
-            .argument(InputValue::new("id", TypeRef::named_nn("uuid"))),
-        );
+        query = query.field(by_pk_field(table));
     }
     query
+}
+
+/// `<singular>(id:)`: one row by primary key, or null.
+fn by_pk_field(table: &Table) -> Field {
+    let name = table.sql;
+    Field::new(table.singular, TypeRef::named(name), move |ctx| {
+        FieldFuture::new(
+            async move { Runtime::from_context(&ctx)?.resolve_by_pk(&ctx, name).await },
+        )
+    })
+    .description(format!(
+        "fetch data from the table: \"{name}\" using primary key columns"
+    ))
+    .argument(InputValue::new("id", TypeRef::named_nn("uuid")))
 }
 
 fn mutation_field(
@@ -579,7 +591,16 @@ pub fn build_schema(
     runtime: Arc<Runtime>,
     limits: SchemaLimits,
 ) -> Result<Schema, SchemaError> {
-    let mut builder = Schema::build("query_root", Some("mutation_root"), None)
+    let has_mutation_root = catalog.tables.iter().any(|table| {
+        table.permissions(role).is_some_and(|permissions| {
+            permissions.select.is_some()
+                && (permissions.insert.is_some()
+                    || permissions.update.is_some()
+                    || permissions.delete.is_some())
+        })
+    }) || actions::available_to(role);
+    let mutation_root = has_mutation_root.then_some("mutation_root");
+    let mut builder = Schema::build("query_root", mutation_root, None)
         .data(runtime)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -605,5 +626,9 @@ pub fn build_schema(
     let mut mutation = root_mutation_fields(catalog, role, Object::new("mutation_root"));
     (mutation, builder) = actions::register(role, mutation, builder);
 
+    // A role without writes has no mutation root: GraphQL forbids an empty object type.
+    if !has_mutation_root {
+        return builder.register(query).finish();
+    }
     builder.register(query).register(mutation).finish()
 }

@@ -11,17 +11,38 @@ pub enum Role {
     Me,
     /// The installation operator: every row of every table.
     Admin,
+    /// A person acting on their own data subject record, identified by the
+    /// `x-hasura-data-subject-id` session variable.
+    DataSubject,
+    /// A request without credentials, such as a widget on a company's site:
+    /// a controller's published information, fetched by the controller's id.
+    Anonymous,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::User, Role::Me, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::User,
+        Role::Me,
+        Role::Admin,
+        Role::DataSubject,
+        Role::Anonymous,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
             Role::Me => "me",
             Role::Admin => "admin",
+            Role::DataSubject => "dataSubject",
+            Role::Anonymous => "anonymous",
         }
+    }
+
+    /// Whether the role gets list and aggregate root fields. Anonymous callers
+    /// read rows only below a controller fetched by id, so that the tenants of
+    /// an installation cannot be enumerated.
+    pub fn lists_rows(self) -> bool {
+        self != Role::Anonymous
     }
 
     pub fn parse(name: &str) -> Option<Role> {

@@ -17,4 +17,5 @@ mod me_role;
 mod operations;
 mod permissions;
 mod queries;
+mod roles;
 mod scale_out;
