@@ -7,6 +7,7 @@ pub mod ir;
 pub mod metadata;
 mod mutation;
 mod parse;
+mod reference;
 mod runtime;
 mod schema;
 mod session;
@@ -23,6 +24,7 @@ use ombud_store::Store;
 use serde::Deserialize;
 
 pub use error::GraphqlError;
+pub use reference::reference_markdown;
 pub use runtime::Runtime;
 pub use schema::SchemaLimits;
 pub use session::{Role, Session};
