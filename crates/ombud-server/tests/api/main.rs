@@ -15,4 +15,5 @@ mod helpers;
 mod me_role;
 mod operations;
 mod permissions;
+mod registers;
 mod scale_out;
