@@ -13,8 +13,10 @@ use ombud_privacy::{ConsentCookieClaims, consent_value_text, parse_purposes};
 use ombud_store::SqlValue;
 use uuid::Uuid;
 
+use crate::audit::{self, Operation};
 use crate::error::GraphqlError;
 use crate::hooks::append_consent_event;
+use crate::metadata::{Column, Table};
 use crate::parse::Arguments;
 use crate::runtime::Runtime;
 use crate::schema::action_output_field;
@@ -179,6 +181,29 @@ impl ConsentUpsert {
     }
 }
 
+fn catalog_table(runtime: &Runtime, name: &str) -> Result<&'static Table, GraphqlError> {
+    runtime
+        .catalog
+        .table(name)
+        .ok_or_else(|| GraphqlError::NotSupported(format!("unknown table {name}")))
+}
+
+/// Pairs each field with its column of `table`, for an audit entry.
+fn audited<const N: usize>(
+    table: &'static Table,
+    values: [(&str, SqlValue); N],
+) -> Result<Vec<(&'static Column, SqlValue)>, GraphqlError> {
+    values
+        .into_iter()
+        .map(|(field, value)| {
+            let column = table.column(field).ok_or_else(|| {
+                GraphqlError::NotSupported(format!("{} has no column {field}", table.sql))
+            })?;
+            Ok((column, value))
+        })
+        .collect()
+}
+
 fn parse_uuid(name: &str, value: Option<&Value>) -> Result<Option<Uuid>, GraphqlError> {
     match value {
         None => Ok(None),
@@ -192,7 +217,8 @@ fn parse_uuid(name: &str, value: Option<&Value>) -> Result<Option<Uuid>, Graphql
 }
 
 /// Writes every purpose's value in one transaction, appends each to the
-/// consent history, and returns the action's output with a signed consent cookie.
+/// consent history and the audit log, and returns the action's output with a
+/// signed consent cookie.
 async fn upsert_consents(
     runtime: &Arc<Runtime>,
     session: &Session,
@@ -200,6 +226,8 @@ async fn upsert_consents(
 ) -> Result<Value, GraphqlError> {
     let controller_id = request.data_controller_id;
     let controller = controller_id.to_string();
+    let subjects = catalog_table(runtime, "data_subjects")?;
+    let consent_values = catalog_table(runtime, "data_subject_consent_form_values")?;
     let mut tx = runtime.store.begin_write().await?;
 
     // The same error for a missing controller and one the user may not write,
@@ -272,9 +300,24 @@ async fn upsert_consents(
         }
         None => {
             let id = Uuid::new_v4();
+            let created_at = chrono::Utc::now();
             tx.execute(
                 "INSERT INTO data_subjects (id, data_controller_id, did, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
-                &[id.into(), controller_id.into(), ombud_privacy::did_for(&id).into(), SqlValue::now()],
+                &[id.into(), controller_id.into(), ombud_privacy::did_for(&id).into(), created_at.into()],
+            )
+            .await?;
+            let entry = audit::Entry {
+                row_id: id,
+                operation: Operation::Insert,
+                changed: audited(subjects, [("dataControllerId", controller_id.into())])?,
+            };
+            audit::append(
+                &mut tx,
+                session,
+                subjects,
+                Some(controller_id),
+                &entry,
+                created_at,
             )
             .await?;
             id
@@ -299,19 +342,59 @@ async fn upsert_consents(
         let previous = previous
             .map(|row| row.required_text(0).map(str::to_owned))
             .transpose()?;
-        tx.execute(
-            "INSERT INTO data_subject_consent_form_values \
-             (id, data_subject_id, data_controller_processing_purpose_id, value, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
-             ON CONFLICT (data_subject_id, data_controller_processing_purpose_id) \
-             DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            &[
-                Uuid::new_v4().into(),
-                subject_id.into(),
-                (*purpose_id).into(),
-                value.into(),
-                now_value.clone(),
-            ],
+        let new_id = Uuid::new_v4();
+        let written = tx
+            .fetch_optional(
+                "INSERT INTO data_subject_consent_form_values \
+                 (id, data_subject_id, data_controller_processing_purpose_id, value, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) \
+                 ON CONFLICT (data_subject_id, data_controller_processing_purpose_id) \
+                 DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at \
+                 RETURNING id",
+                &[
+                    new_id.into(),
+                    subject_id.into(),
+                    (*purpose_id).into(),
+                    value.into(),
+                    now_value.clone(),
+                ],
+            )
+            .await?
+            .ok_or_else(|| {
+                GraphqlError::NotSupported("the consent upsert returned no row".to_owned())
+            })?;
+        // The returned id shows which branch ran: a new row keeps the id
+        // sent, and an existing one returns its own.
+        let row_id = Uuid::parse_str(written.required_text(0)?).map_err(|error| {
+            GraphqlError::NotSupported(format!("stored id is not a uuid: {error}"))
+        })?;
+        let entry = if row_id == new_id {
+            audit::Entry {
+                row_id,
+                operation: Operation::Insert,
+                changed: audited(
+                    consent_values,
+                    [
+                        ("dataSubjectId", subject_id.into()),
+                        ("dataControllerProcessingPurposeId", (*purpose_id).into()),
+                        ("value", value.into()),
+                    ],
+                )?,
+            }
+        } else {
+            audit::Entry {
+                row_id,
+                operation: Operation::Update,
+                changed: audited(consent_values, [("value", value.into())])?,
+            }
+        };
+        audit::append(
+            &mut tx,
+            session,
+            consent_values,
+            Some(controller_id),
+            &entry,
+            now_time,
         )
         .await?;
         append_consent_event(

@@ -1,5 +1,5 @@
-//! Table-specific rules around generic writes: server-managed columns, values
-//! derived from related rows, and the consent history.
+//! Table-specific rules around generic writes: value formats, server-managed
+//! columns, values derived from related rows, and the consent history.
 
 use chrono::Utc;
 use ombud_store::{ColumnKind, SqlValue, WriteTx};
@@ -114,9 +114,159 @@ pub(crate) async fn prepare_insert(
             require(row, table, &["dataSubjectId", "requestType"])?;
             prepare_rights_request(tx, table, row, now).await?;
         }
+        "data_processors" => require(row, table, &["dataControllerId", "name"])?,
+        "privacy_notices" => require(
+            row,
+            table,
+            &["dataControllerId", "kind", "language", "version", "body"],
+        )?,
+        "processing_activities" => {
+            require(row, table, &["activity", "source"])?;
+            prepare_processing_activity(tx, table, row, now).await?;
+        }
+        "data_subject_identifiers" => require(
+            row,
+            table,
+            &["dataSubjectId", "kind", "valueHash", "source"],
+        )?,
         _ => {}
     }
     Ok(id)
+}
+
+/// Checks the format of values a client sends for insert or `_set`, and puts
+/// them in their stored spelling: language tags and country codes in their
+/// standard case, identifier hashes in lowercase.
+pub(crate) fn normalize_input(table: &Table, row: &mut RowValues) -> Result<(), GraphqlError> {
+    for (column, value) in row.iter_mut() {
+        let normalized = match (table.sql, column.field, &*value) {
+            ("data_processors", "purposes" | "dataCategories", SqlValue::Json(json)) => {
+                string_list(column.field, json)?;
+                continue;
+            }
+            ("data_processors", "locations", SqlValue::Json(json)) => {
+                let codes = string_list(column.field, json)?
+                    .into_iter()
+                    .map(|code| ombud_privacy::normalize_country_code(code).map(Into::into))
+                    .collect::<Result<Vec<serde_json::Value>, _>>()
+                    .map_err(|error| invalid(column.field, error))?;
+                SqlValue::Json(serde_json::Value::Array(codes))
+            }
+            ("data_processors", "dpaUrl", SqlValue::Text(url)) => {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(GraphqlError::Validation(format!(
+                        "invalid value for dpaUrl: expected an http or https URL, got {url:?}"
+                    )));
+                }
+                continue;
+            }
+            ("privacy_notices", "language", SqlValue::Text(tag)) => {
+                let tag = ombud_privacy::normalize_language_tag(tag)
+                    .map_err(|error| invalid(column.field, error))?;
+                SqlValue::Text(tag)
+            }
+            ("privacy_notices", "version", SqlValue::Text(version)) => {
+                if version.trim().is_empty() {
+                    return Err(GraphqlError::Validation(
+                        "invalid value for version: send a non-empty version such as \"2026-01\""
+                            .to_owned(),
+                    ));
+                }
+                continue;
+            }
+            ("data_subject_identifiers", "valueHash", SqlValue::Text(hash)) => {
+                let hash = ombud_privacy::normalize_identifier_hash(hash)
+                    .map_err(|error| invalid(column.field, error))?;
+                SqlValue::Text(hash)
+            }
+            _ => continue,
+        };
+        *value = normalized;
+    }
+    Ok(())
+}
+
+fn invalid(field: &str, error: ombud_privacy::PrivacyError) -> GraphqlError {
+    GraphqlError::Validation(format!("invalid value for {field}: {error}"))
+}
+
+/// The strings of a JSON array that must hold only strings.
+fn string_list<'j>(field: &str, json: &'j serde_json::Value) -> Result<Vec<&'j str>, GraphqlError> {
+    let not_a_list = || {
+        GraphqlError::Validation(format!(
+            "invalid value for {field}: expected a JSON array of strings such as [\"a\", \"b\"]"
+        ))
+    };
+    let serde_json::Value::Array(items) = json else {
+        return Err(not_a_list());
+    };
+    items
+        .iter()
+        .map(|item| item.as_str().ok_or_else(not_a_list))
+        .collect()
+}
+
+/// Takes the controller from the subject when the client names only the
+/// subject, defaults the time to now, and checks that the subject and purpose
+/// belong to the activity's controller. A missing subject or purpose gets the
+/// same error as one of another controller, so their ids cannot be probed.
+async fn prepare_processing_activity(
+    tx: &mut WriteTx,
+    table: &'static Table,
+    row: &mut RowValues,
+    now: &str,
+) -> Result<(), GraphqlError> {
+    let subject = uuid_of(row, "dataSubjectId");
+    let controller = match (uuid_of(row, "dataControllerId"), subject) {
+        (Some(controller), _) => controller,
+        (None, Some(subject)) => {
+            let found = tx
+                .fetch_optional(
+                    "SELECT data_controller_id FROM data_subjects WHERE id = $1",
+                    &[subject.into()],
+                )
+                .await?
+                .ok_or_else(GraphqlError::check_failed)?;
+            let controller = stored_uuid(found.required_text(0)?)?;
+            set(table, row, "dataControllerId", SqlValue::Uuid(controller))?;
+            controller
+        }
+        (None, None) => {
+            return Err(GraphqlError::Validation(
+                "missing required field dataControllerId for processing_activities; \
+                 send it, or a dataSubjectId to take the controller from"
+                    .to_owned(),
+            ));
+        }
+    };
+
+    if let Some(subject) = subject {
+        let same_controller = tx
+            .fetch_optional(
+                "SELECT 1 FROM data_subjects WHERE id = $1 AND data_controller_id = $2",
+                &[subject.into(), controller.into()],
+            )
+            .await?;
+        if same_controller.is_none() {
+            return Err(GraphqlError::check_failed());
+        }
+    }
+    if let Some(purpose) = uuid_of(row, "dataControllerProcessingPurposeId") {
+        let same_controller = tx
+            .fetch_optional(
+                "SELECT 1 FROM data_controller_processing_purposes WHERE id = $1 AND data_controller_id = $2",
+                &[purpose.into(), controller.into()],
+            )
+            .await?;
+        if same_controller.is_none() {
+            return Err(GraphqlError::check_failed());
+        }
+    }
+
+    if value_of(row, "occurredAt").is_none() {
+        set(table, row, "occurredAt", SqlValue::Text(now.to_owned()))?;
+    }
+    Ok(())
 }
 
 /// Checks that a consent value names a purpose of the subject's own controller.

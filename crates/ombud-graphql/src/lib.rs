@@ -1,6 +1,7 @@
 #![doc = "ombud's GraphQL layer: table metadata, one schema per role, the GraphQL-to-SQL compiler, mutations and actions."]
 
 mod actions;
+mod audit;
 mod error;
 mod hooks;
 pub mod ir;

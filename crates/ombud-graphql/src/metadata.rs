@@ -2,6 +2,8 @@
 //! relationships and, per role, which rows and columns may be read or written.
 //! Schemas, the SQL compiler and the mutation executor all read from here.
 
+mod registers;
+
 use std::collections::BTreeMap;
 
 use crate::ir::{BoolExp, CompareOp, Operand};
@@ -81,6 +83,10 @@ pub enum Vocabulary {
     MembershipRole,
     Jurisdiction,
     ConsentValue,
+    TransferSafeguard,
+    NoticeKind,
+    IdentifierKind,
+    AuditOperation,
 }
 
 impl Vocabulary {
@@ -97,6 +103,21 @@ impl Vocabulary {
             Vocabulary::ConsentMode => privacy::ConsentMode::parse(text).map(|v| v.as_str()),
             Vocabulary::MembershipRole => privacy::MembershipRole::parse(text).map(|v| v.as_str()),
             Vocabulary::Jurisdiction => privacy::Jurisdiction::parse(text).map(|v| v.as_str()),
+            Vocabulary::TransferSafeguard => {
+                privacy::TransferSafeguard::parse(text).map(|v| v.as_str())
+            }
+            Vocabulary::NoticeKind => privacy::NoticeKind::parse(text).map(|v| v.as_str()),
+            Vocabulary::IdentifierKind => privacy::IdentifierKind::parse(text).map(|v| v.as_str()),
+            Vocabulary::AuditOperation => {
+                return match text {
+                    "insert" => Ok("insert"),
+                    "update" => Ok("update"),
+                    "delete" => Ok("delete"),
+                    _ => Err(format!(
+                        "{text:?} is not an audit operation; use insert, update or delete"
+                    )),
+                };
+            }
             Vocabulary::ConsentValue => {
                 return match text {
                     "true" => Ok("true"),
@@ -118,6 +139,20 @@ pub struct Column {
     pub scalar: ScalarType,
     pub nullable: bool,
     pub vocabulary: Option<Vocabulary>,
+    /// Whether the column contains personal data, whose values the audit log never
+    /// copies. A column is personal when its value identifies a person (emails,
+    /// names), links records to one (identifier hashes), or is free text
+    /// written about one data subject. Ids, flags, times and vocabulary values
+    /// are not, because without the rows they belong to they identify no one.
+    pub personal: bool,
+}
+
+impl Column {
+    /// Marks the column as personal data.
+    const fn personal(mut self) -> Column {
+        self.personal = true;
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +225,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub relationships: Vec<Relationship>,
     pub permissions: BTreeMap<Role, Permissions>,
+    /// The object relationships from a row to the `data_controllers` row it
+    /// belongs to: empty for `data_controllers` itself, `None` for tables
+    /// outside any controller (users and their tokens).
+    pub controller_path: Option<&'static [&'static str]>,
 }
 
 impl Table {
@@ -287,6 +326,7 @@ const fn column(sql: &'static str, field: &'static str, scalar: ScalarType) -> C
         scalar,
         nullable: false,
         vocabulary: None,
+        personal: false,
     }
 }
 
@@ -297,6 +337,7 @@ const fn nullable(sql: &'static str, field: &'static str, scalar: ScalarType) ->
         scalar,
         nullable: true,
         vocabulary: None,
+        personal: false,
     }
 }
 
@@ -307,6 +348,22 @@ const fn vocabulary(sql: &'static str, field: &'static str, vocabulary: Vocabula
         scalar: ScalarType::String,
         nullable: false,
         vocabulary: Some(vocabulary),
+        personal: false,
+    }
+}
+
+const fn nullable_vocabulary(
+    sql: &'static str,
+    field: &'static str,
+    vocabulary: Vocabulary,
+) -> Column {
+    Column {
+        sql,
+        field,
+        scalar: ScalarType::String,
+        nullable: true,
+        vocabulary: Some(vocabulary),
+        personal: false,
     }
 }
 
@@ -462,8 +519,8 @@ pub fn catalog() -> Catalog {
 
     let users_columns = vec![
         column("id", "id", Uuid),
-        column("email", "email", String),
-        column("display_name", "displayName", String),
+        column("email", "email", String).personal(),
+        column("display_name", "displayName", String).personal(),
         column("default_role", "defaultRole", String),
         column("disabled", "disabled", Boolean),
         timestamps()[0],
@@ -504,6 +561,7 @@ pub fn catalog() -> Catalog {
             ),
             array("memberships", "data_controller_users", "id", "user_id"),
         ],
+        controller_path: None,
     };
 
     let pat_columns = vec![
@@ -546,6 +604,7 @@ pub fn catalog() -> Catalog {
         ]),
         columns: pat_columns,
         relationships: vec![object("user", "users", "user_id", "id")],
+        controller_path: None,
     };
 
     let controller_columns = vec![
@@ -555,7 +614,7 @@ pub fn catalog() -> Catalog {
         nullable("description", "description", String),
         nullable("industry", "industry", String),
         nullable("website", "website", String),
-        nullable("dpo_email", "dpoEmail", String),
+        nullable("dpo_email", "dpoEmail", String).personal(),
         nullable("branding", "branding", Jsonb),
         timestamps()[0],
         timestamps()[1],
@@ -614,7 +673,27 @@ pub fn catalog() -> Catalog {
                 "id",
                 "data_controller_id",
             ),
+            array(
+                "dataProcessors",
+                "data_processors",
+                "id",
+                "data_controller_id",
+            ),
+            array(
+                "privacyNotices",
+                "privacy_notices",
+                "id",
+                "data_controller_id",
+            ),
+            array(
+                "processingActivities",
+                "processing_activities",
+                "id",
+                "data_controller_id",
+            ),
+            array("auditLogs", "audit_log", "id", "data_controller_id"),
         ],
+        controller_path: Some(&[]),
     };
 
     let membership_columns = vec![
@@ -660,6 +739,7 @@ pub fn catalog() -> Catalog {
             ),
             object("user", "users", "user_id", "id"),
         ],
+        controller_path: Some(&["dataController"]),
     };
 
     let subject_columns = vec![
@@ -719,7 +799,20 @@ pub fn catalog() -> Catalog {
                 "id",
                 "data_subject_id",
             ),
+            array(
+                "identifiers",
+                "data_subject_identifiers",
+                "id",
+                "data_subject_id",
+            ),
+            array(
+                "processingActivities",
+                "processing_activities",
+                "id",
+                "data_subject_id",
+            ),
         ],
+        controller_path: Some(&["dataController"]),
     };
 
     let purpose_columns = vec![
@@ -785,7 +878,14 @@ pub fn catalog() -> Catalog {
                 "id",
                 "data_controller_processing_purpose_id",
             ),
+            array(
+                "processingActivities",
+                "processing_activities",
+                "id",
+                "data_controller_processing_purpose_id",
+            ),
         ],
+        controller_path: Some(&["dataController"]),
     };
 
     let consent_columns = vec![
@@ -835,6 +935,7 @@ pub fn catalog() -> Catalog {
                 "id",
             ),
         ],
+        controller_path: Some(&["dataSubject", "dataController"]),
     };
 
     let request_columns = vec![
@@ -894,7 +995,10 @@ pub fn catalog() -> Catalog {
             ),
             object("dataSubject", "data_subjects", "data_subject_id", "id"),
         ],
+        controller_path: Some(&["dataController"]),
     };
+
+    let registers = registers::tables();
 
     let mut catalog = Catalog {
         tables: vec![
@@ -906,7 +1010,10 @@ pub fn catalog() -> Catalog {
             data_controller_processing_purposes,
             data_subject_consent_form_values,
             data_subject_rights_requests,
-        ],
+        ]
+        .into_iter()
+        .chain(registers)
+        .collect(),
     };
     add_public_and_subject_roles(&mut catalog);
     catalog
@@ -938,9 +1045,10 @@ fn controller_of_subject(path: &[&'static str]) -> BoolExp {
 }
 
 /// Adds the `anonymous` and `dataSubject` permissions. Anonymous callers
-/// read a controller's public profile and its purposes; a data subject reads
-/// its own record, consents and requests, changes its privacy signals and
-/// consent values, and files rights requests for itself.
+/// read a controller's public profile, purposes, processors and published
+/// notices. A data subject reads the same for its own controller, and its own
+/// record, consents, requests and processing activities; it changes its
+/// privacy signals and consent values, and files rights requests for itself.
 fn add_public_and_subject_roles(catalog: &mut Catalog) {
     let own_subject = || session_equals("id", DATA_SUBJECT_ID);
     let own_rows = || session_equals("dataSubjectId", DATA_SUBJECT_ID);
@@ -1032,6 +1140,55 @@ fn add_public_and_subject_roles(catalog: &mut Catalog) {
                         check: own_rows(),
                         columns: vec!["requestType", "jurisdiction"],
                         presets: vec![("dataSubjectId", Preset::Session(DATA_SUBJECT_ID))],
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            "data_processors" => (
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: BoolExp::True,
+                        columns: columns(&[]),
+                    }),
+                    ..Permissions::default()
+                }),
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: controller_of_subject(&["dataController"]),
+                        columns: columns(&[]),
+                    }),
+                    ..Permissions::default()
+                }),
+            ),
+            "privacy_notices" => {
+                // Drafts stay with the staff; the public and subjects see published versions.
+                let published = BoolExp::IsNull {
+                    field: "publishedAt",
+                    is_null: false,
+                };
+                (
+                    Some(Permissions {
+                        select: Some(SelectPermission {
+                            filter: published.clone(),
+                            columns: columns(&[]),
+                        }),
+                        ..Permissions::default()
+                    }),
+                    Some(Permissions {
+                        select: Some(SelectPermission {
+                            filter: published.and(controller_of_subject(&["dataController"])),
+                            columns: columns(&[]),
+                        }),
+                        ..Permissions::default()
+                    }),
+                )
+            }
+            "processing_activities" => (
+                None,
+                Some(Permissions {
+                    select: Some(SelectPermission {
+                        filter: own_rows(),
+                        columns: columns(&[]),
                     }),
                     ..Permissions::default()
                 }),

@@ -1,6 +1,7 @@
 //! Insert, update and delete mutations. Each runs in one write transaction:
 //! the rows are written, the role's check is evaluated on the result, the
-//! consent history is appended, and `returning` is read back, all before commit.
+//! consent history and the audit log are appended, and `returning` is read
+//! back, all before commit.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use async_graphql::{Name, Value};
 use ombud_store::{ColumnKind, SqlValue, WriteTx};
 use uuid::Uuid;
 
+use crate::audit::{self, Operation};
 use crate::error::GraphqlError;
 use crate::hooks;
 use crate::ir::{BoolExp, CompareOp, Operand, Select};
@@ -54,8 +56,15 @@ enum ResponsePart {
     Returning(Box<Select>),
 }
 
+/// A row to insert, and the fields the client set in it (presets and
+/// server-managed columns excluded), which the audit log records.
+struct NewRow {
+    values: RowValues,
+    client_fields: Vec<&'static str>,
+}
+
 enum Change {
-    Insert(Vec<RowValues>),
+    Insert(Vec<NewRow>),
     Update { filter: BoolExp, set: RowValues },
     Delete { filter: BoolExp },
 }
@@ -135,6 +144,8 @@ fn plan(
             let mut rows = Vec::with_capacity(objects.len());
             for object in objects {
                 let mut row = input_row(table, object, &insert.columns, "insert")?;
+                hooks::normalize_input(table, &mut row)?;
+                let client_fields = row.iter().map(|(column, _)| column.field).collect();
                 for (field, preset) in &insert.presets {
                     let column = crate::sql::column_of(table, field)?;
                     let Preset::Session(variable) = preset;
@@ -146,7 +157,10 @@ fn plan(
                     row.retain(|(existing, _)| existing.field != column.field);
                     row.push((column, SqlValue::Text(value.to_owned())));
                 }
-                rows.push(row);
+                rows.push(NewRow {
+                    values: row,
+                    client_fields,
+                });
             }
             Change::Insert(rows)
         }
@@ -154,10 +168,11 @@ fn plan(
             let update = permissions.update.as_ref().ok_or_else(|| {
                 GraphqlError::Validation(format!("update on {table_name} is not allowed"))
             })?;
-            let set = match arguments.get("_set") {
+            let mut set = match arguments.get("_set") {
                 Some(value) => input_row(table, value, &update.columns, "update")?,
                 None => Vec::new(),
             };
+            hooks::normalize_input(table, &mut set)?;
             if set.is_empty() {
                 return Err(GraphqlError::Validation(
                     "_set must name at least one column to change".to_owned(),
@@ -272,14 +287,20 @@ async fn execute(
     let permissions = table.permissions(session.role).ok_or_else(|| {
         GraphqlError::Validation(format!("{table_name} is not writable by this role"))
     })?;
-    let now = ombud_store::now_timestamp();
+    let now_time = chrono::Utc::now();
+    let now = ombud_store::format_timestamp(now_time);
     let mut tx = runtime.store.begin_write().await?;
 
-    let (ids, check, returning_before_delete) = match change {
+    let (ids, check, returning_before_delete, audit_entries) = match change {
         Change::Insert(rows) => {
             let mut ids = Vec::with_capacity(rows.len());
+            let mut entries = Vec::with_capacity(rows.len());
             let insert_check = permissions.insert.as_ref().map(|insert| &insert.check);
-            for mut row in rows {
+            for NewRow {
+                values: mut row,
+                client_fields,
+            } in rows
+            {
                 let id = hooks::prepare_insert(&mut tx, table, &mut row, &now).await?;
                 if let Some(check) = insert_check {
                     check_row_before_insert(&mut tx, runtime, session, table, &row, check).await?;
@@ -287,12 +308,23 @@ async fn execute(
                 insert_row(&mut tx, table, &row).await?;
                 hooks::after_insert(&mut tx, table, &row, session, &now).await?;
                 ids.push(id);
+                // The stored values, after hooks normalised them.
+                let changed = row
+                    .iter()
+                    .filter(|(column, _)| client_fields.contains(&column.field))
+                    .cloned()
+                    .collect();
+                entries.push(audit::Entry {
+                    row_id: id,
+                    operation: Operation::Insert,
+                    changed,
+                });
             }
             let check = permissions
                 .insert
                 .as_ref()
                 .map(|insert| insert.check.clone());
-            (ids, check, None)
+            (ids, check, None, entries)
         }
         Change::Update { filter, set } => {
             let ids = locked_ids(&mut tx, runtime, session, table, &filter).await?;
@@ -306,13 +338,31 @@ async fn execute(
                 .update
                 .as_ref()
                 .map(|update| update.check.clone());
-            (ids, check, None)
+            let entries = ids
+                .iter()
+                .map(|id| audit::Entry {
+                    row_id: *id,
+                    operation: Operation::Update,
+                    changed: set.clone(),
+                })
+                .collect();
+            (ids, check, None, entries)
         }
         Change::Delete { filter } => {
             let ids = locked_ids(&mut tx, runtime, session, table, &filter).await?;
             let returning = render_output(&mut tx, runtime, session, table, &ids, &output).await?;
+            // Audited before the delete, while the path to the controller exists.
+            let entries: Vec<audit::Entry> = ids
+                .iter()
+                .map(|id| audit::Entry {
+                    row_id: *id,
+                    operation: Operation::Delete,
+                    changed: Vec::new(),
+                })
+                .collect();
+            audit::append_all(&mut tx, runtime.catalog, session, table, &entries, now_time).await?;
             delete_rows(&mut tx, table, &ids).await?;
-            (ids, None, Some(returning))
+            (ids, None, Some(returning), Vec::new())
         }
     };
 
@@ -329,6 +379,16 @@ async fn execute(
             return Err(GraphqlError::check_failed());
         }
     }
+
+    audit::append_all(
+        &mut tx,
+        runtime.catalog,
+        session,
+        table,
+        &audit_entries,
+        now_time,
+    )
+    .await?;
 
     let value = match returning_before_delete {
         Some(value) => value,

@@ -70,6 +70,22 @@ pub enum PrivacyError {
     )]
     InvalidSignature,
 
+    #[error("invalid language tag {value:?}: expected a BCP 47 tag such as \"en\" or \"de-CH\"")]
+    InvalidLanguageTag { value: String },
+
+    #[error(
+        "invalid country code {value:?}: expected an ISO 3166-1 alpha-2 code such as \"DE\" or \"US\""
+    )]
+    InvalidCountryCode { value: String },
+
+    /// The value is not repeated in the message, because a client that sends
+    /// a raw identifier by mistake would otherwise see it echoed and logged.
+    #[error(
+        "invalid identifier hash of {length} characters: expected the HMAC-SHA256 of the value \
+         as 64 hexadecimal digits"
+    )]
+    InvalidIdentifierHash { length: usize },
+
     /// The signature is valid but the payload does not have the consent cookie fields.
     #[error(
         "invalid consent cookie claims: {reason}. Expected sub, dataControllerId, purposes and iat"

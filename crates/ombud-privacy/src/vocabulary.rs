@@ -209,6 +209,49 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Safeguard under which personal data goes to a processor outside the EEA
+    /// (GDPR Chapter V).
+    pub enum TransferSafeguard ("transfer safeguard") {
+        /// The destination has an adequacy decision (Art. 45).
+        AdequacyDecision => "adequacy_decision",
+        /// Standard contractual clauses adopted by the Commission (Art. 46(2)(c)).
+        StandardContractualClauses => "standard_contractual_clauses",
+        /// Binding corporate rules of the processor's group (Art. 47).
+        BindingCorporateRules => "binding_corporate_rules",
+        /// A derogation for a specific situation (Art. 49).
+        Derogation => "derogation",
+        /// No safeguard, for example because the data stays within the EEA.
+        NoSafeguard => "none",
+    }
+}
+
+vocabulary! {
+    /// Kind of document a privacy notice is.
+    pub enum NoticeKind ("notice kind") {
+        PrivacyPolicy => "privacy_policy",
+        CookiePolicy => "cookie_policy",
+        Terms => "terms",
+        /// CCPA notice given at or before the point of collection.
+        NoticeAtCollection => "notice_at_collection",
+        Other => "other",
+    }
+}
+
+vocabulary! {
+    /// Kind of value a data subject identifier hashes, which names where it comes from.
+    pub enum IdentifierKind ("identifier kind") {
+        Email => "email",
+        Phone => "phone",
+        ShopifyCustomer => "shopify_customer",
+        StripeCustomer => "stripe_customer",
+        MailchimpMember => "mailchimp_member",
+        WoocommerceCustomer => "woocommerce_customer",
+        /// An identifier from a system without its own kind.
+        External => "external",
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
@@ -247,6 +290,17 @@ mod tests {
             MembershipRole::parse,
         );
         check(Jurisdiction::ALL, Jurisdiction::as_str, Jurisdiction::parse);
+        check(
+            TransferSafeguard::ALL,
+            TransferSafeguard::as_str,
+            TransferSafeguard::parse,
+        );
+        check(NoticeKind::ALL, NoticeKind::as_str, NoticeKind::parse);
+        check(
+            IdentifierKind::ALL,
+            IdentifierKind::as_str,
+            IdentifierKind::parse,
+        );
     }
 
     #[test]
@@ -258,6 +312,9 @@ mod tests {
         assert_eq!(ConsentMode::ALL.len(), 3);
         assert_eq!(MembershipRole::ALL.len(), 5);
         assert_eq!(Jurisdiction::ALL.len(), 2);
+        assert_eq!(TransferSafeguard::ALL.len(), 5);
+        assert_eq!(NoticeKind::ALL.len(), 5);
+        assert_eq!(IdentifierKind::ALL.len(), 7);
     }
 
     #[test]

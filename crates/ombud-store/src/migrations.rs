@@ -34,6 +34,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_shared_state.sql"),
         postgres: include_str!("../migrations/postgres/0002_shared_state.sql"),
     },
+    Migration {
+        version: 3,
+        description: "registers, subject identifiers and the audit log",
+        sqlite: include_str!("../migrations/sqlite/0003_registers_and_audit.sql"),
+        postgres: include_str!("../migrations/postgres/0003_registers_and_audit.sql"),
+    },
 ];
 
 /// State of the database against the migrations of this build.

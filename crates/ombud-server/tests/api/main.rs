@@ -17,5 +17,6 @@ mod me_role;
 mod operations;
 mod permissions;
 mod queries;
+mod registers;
 mod roles;
 mod scale_out;

@@ -68,16 +68,35 @@ async fn anonymous_reads_a_controller_profile_by_id_only() {
     .await;
     app.insert_subject(&tenant.access_token, tenant.controller_id)
         .await;
+    app.graphql_user(
+        &tenant.access_token,
+        "mutation ($c: uuid!) {
+           insertDataProcessor(object: {dataControllerId: $c, name: \"Mail Co\", purposes: [\"newsletter\"],
+             dataCategories: [\"email\"], locations: [\"DE\"]}) { id }
+           published: insertPrivacyNotice(object: {dataControllerId: $c, kind: \"privacy_policy\", language: \"en\",
+             version: \"1\", body: \"We process...\", publishedAt: \"2026-01-01T00:00:00Z\"}) { id }
+           draft: insertPrivacyNotice(object: {dataControllerId: $c, kind: \"privacy_policy\", language: \"en\",
+             version: \"2\", body: \"Draft\"}) { id } }",
+        json!({ "c": tenant.controller_id }),
+    )
+    .await
+    .data();
 
     let profile = anonymous(
         &app,
-        "query ($id: uuid!) { dataController(id: $id) { title processingPurposes { title } } }",
+        "query ($id: uuid!) { dataController(id: $id) { title processingPurposes { title }
+           dataProcessors { name } privacyNotices { version } } }",
         json!({ "id": tenant.controller_id }),
     )
     .await;
     assert_eq!(
         profile["data"]["dataController"],
-        json!({ "title": "A Shop", "processingPurposes": [{ "title": "Analytics" }] }),
+        json!({
+            "title": "A Shop",
+            "processingPurposes": [{ "title": "Analytics" }],
+            "dataProcessors": [{ "name": "Mail Co" }],
+            "privacyNotices": [{ "version": "1" }],
+        }),
         "{profile}"
     );
 
@@ -86,6 +105,8 @@ async fn anonymous_reads_a_controller_profile_by_id_only() {
         "{ dataControllersAggregate { aggregate { count } } }",
         "{ dataSubjects { id } }",
         "{ dataControllerProcessingPurposes { id } }",
+        "{ privacyNotices { id } }",
+        "query ($id: uuid!) { dataController(id: $id) { auditLogs { id } } }",
         "query ($id: uuid!) { dataController(id: $id) { dataSubjects { id } } }",
         "mutation { insertDataSubject(object: {}) { id } }",
     ] {
