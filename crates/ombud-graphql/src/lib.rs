@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 pub use error::GraphqlError;
 pub use reference::reference_markdown;
-pub use runtime::Runtime;
+pub use runtime::{Runtime, SqlCapture};
 pub use schema::SchemaLimits;
 pub use session::{Role, Session};
 
@@ -89,6 +89,31 @@ impl Engine {
 
     /// Executes one request and returns the response body. Errors always carry `extensions.code`.
     pub async fn execute(&self, session: Session, request: GraphqlRequest) -> serde_json::Value {
+        self.execute_with(session, request, None).await
+    }
+
+    /// Renders the SQL of a request's read queries in `dialect` without running
+    /// it. Returns the statements, or the response body when the request fails
+    /// before any SQL is rendered.
+    pub async fn explain(
+        &self,
+        session: Session,
+        request: GraphqlRequest,
+        dialect: ombud_store::Dialect,
+    ) -> (Vec<String>, serde_json::Value) {
+        let capture = Arc::new(SqlCapture::new(dialect));
+        let body = self
+            .execute_with(session, request, Some(capture.clone()))
+            .await;
+        (capture.statements(), body)
+    }
+
+    async fn execute_with(
+        &self,
+        session: Session,
+        request: GraphqlRequest,
+        capture: Option<Arc<SqlCapture>>,
+    ) -> serde_json::Value {
         let Some(schema) = self.schemas.get(&session.role) else {
             return error_body(
                 "access-denied",
@@ -133,6 +158,9 @@ impl Engine {
             .data(session);
         if let Some(name) = request.operation_name {
             graphql_request = graphql_request.operation_name(name);
+        }
+        if let Some(capture) = capture {
+            graphql_request = graphql_request.data(capture);
         }
 
         let response = schema.execute(graphql_request).await;

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_graphql::Value;
 use async_graphql::dynamic::{FieldValue, ResolverContext};
 use ombud_privacy::ConsentCookieSigner;
-use ombud_store::{SqlValue, Store};
+use ombud_store::{Dialect, SqlValue, Store};
 
 use crate::error::GraphqlError;
 use crate::ir::{BoolExp, CompareOp, Operand};
@@ -44,11 +44,11 @@ impl Runtime {
             .parser(session)
             .select(table, &ctx.ctx.field(), true, BoolExp::True)
             .and_then(|select| {
-                SqlRenderer::new(self.catalog, session, self.store.dialect()).list_query(&select)
+                SqlRenderer::new(self.catalog, session, self.dialect(ctx)).list_query(&select)
             })
             .map_err(GraphqlError::into_graphql)?;
         let value = self
-            .fetch(statement)
+            .fetch(ctx, statement)
             .await
             .map_err(GraphqlError::into_graphql)?;
         Ok(Some(FieldValue::value(
@@ -67,12 +67,11 @@ impl Runtime {
             .parser(session)
             .aggregate_select(table, &ctx.ctx.field(), BoolExp::True)
             .and_then(|select| {
-                SqlRenderer::new(self.catalog, session, self.store.dialect())
-                    .aggregate_query(&select)
+                SqlRenderer::new(self.catalog, session, self.dialect(ctx)).aggregate_query(&select)
             })
             .map_err(GraphqlError::into_graphql)?;
         let value = self
-            .fetch(statement)
+            .fetch(ctx, statement)
             .await
             .map_err(GraphqlError::into_graphql)?;
         Ok(value.map(FieldValue::value))
@@ -90,7 +89,7 @@ impl Runtime {
             .by_pk_statement(ctx, session, table)
             .map_err(GraphqlError::into_graphql)?;
         let value = self
-            .fetch(statement)
+            .fetch(ctx, statement)
             .await
             .map_err(GraphqlError::into_graphql)?;
         Ok(value.map(FieldValue::value))
@@ -118,11 +117,28 @@ impl Runtime {
             value: Operand::Value(id),
         };
         let select = self.parser(session).select(table, &field, false, by_id)?;
-        SqlRenderer::new(self.catalog, session, self.store.dialect()).object_query(&select)
+        SqlRenderer::new(self.catalog, session, self.dialect(ctx)).object_query(&select)
     }
 
-    /// Runs a read statement and parses the JSON it returns.
-    pub(crate) async fn fetch(&self, statement: Statement) -> Result<Option<Value>, GraphqlError> {
+    /// The dialect SQL is rendered in: the store's, or a capture's.
+    fn dialect(&self, ctx: &ResolverContext<'_>) -> Dialect {
+        match ctx.ctx.data_opt::<Arc<SqlCapture>>() {
+            Some(capture) => capture.dialect,
+            None => self.store.dialect(),
+        }
+    }
+
+    /// Runs a read statement and parses the JSON it returns. Under a
+    /// [`SqlCapture`] the statement is recorded instead and the field is null.
+    pub(crate) async fn fetch(
+        &self,
+        ctx: &ResolverContext<'_>,
+        statement: Statement,
+    ) -> Result<Option<Value>, GraphqlError> {
+        if let Some(capture) = ctx.ctx.data_opt::<Arc<SqlCapture>>() {
+            capture.record(&statement);
+            return Ok(None);
+        }
         let text = self
             .store
             .fetch_json(&statement.sql, &statement.params)
@@ -137,4 +153,41 @@ pub(crate) fn parse_json(text: &str) -> Result<Value, GraphqlError> {
     })?;
     Value::from_json(json)
         .map_err(|error| GraphqlError::NotSupported(format!("cannot convert JSON: {error}")))
+}
+
+/// Collects the SQL that read queries would run, rendered in `dialect`,
+/// without running it: how the SQL snapshot tests see both dialects.
+pub struct SqlCapture {
+    pub dialect: Dialect,
+    statements: std::sync::Mutex<Vec<String>>,
+}
+
+impl SqlCapture {
+    pub fn new(dialect: Dialect) -> SqlCapture {
+        SqlCapture {
+            dialect,
+            statements: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn record(&self, statement: &Statement) {
+        let params: Vec<String> = statement
+            .params
+            .iter()
+            .enumerate()
+            .map(|(index, value)| format!("${} = {}", index + 1, value.to_json()))
+            .collect();
+        let text = format!("{}\n-- {}", statement.sql, params.join(", "));
+        if let Ok(mut statements) = self.statements.lock() {
+            statements.push(text);
+        }
+    }
+
+    /// The recorded statements, in the order the root fields resolved.
+    pub fn statements(&self) -> Vec<String> {
+        self.statements
+            .lock()
+            .map(|statements| statements.clone())
+            .unwrap_or_default()
+    }
 }
