@@ -1019,6 +1019,37 @@ pub fn catalog() -> Catalog {
     catalog
 }
 
+/// Unique keys of a table besides its primary key, by GraphQL field names,
+/// as the migrations declare them: what `onConflict` may name.
+pub fn unique_keys(table: &str) -> &'static [&'static [&'static str]] {
+    match table {
+        "data_controller_users" => &[&["dataControllerId", "userId"]],
+        "data_subject_consent_form_values" => {
+            &[&["dataSubjectId", "dataControllerProcessingPurposeId"]]
+        }
+        "privacy_notices" => &[&["dataControllerId", "kind", "language", "version"]],
+        "data_subject_identifiers" => &[&["dataSubjectId", "kind", "valueHash"]],
+        _ => &[],
+    }
+}
+
+/// `onConflict` constraint names in Hasura's style: `<table>_pkey` and
+/// `<table>_<columns>_key`, with the fields of each.
+pub fn conflict_constraints(table: &Table) -> Vec<(String, Vec<&'static str>)> {
+    let mut constraints = vec![(format!("{}_pkey", table.sql), vec![table.primary_key()])];
+    for key in unique_keys(table.sql) {
+        let columns: Vec<&str> = key
+            .iter()
+            .filter_map(|field| table.column(field).map(|column| column.sql))
+            .collect();
+        constraints.push((
+            format!("{}_{}_key", table.sql, columns.join("_")),
+            key.to_vec(),
+        ));
+    }
+    constraints
+}
+
 /// The session variable that names a `dataSubject` session's own record.
 pub const DATA_SUBJECT_ID: &str = "x-hasura-data-subject-id";
 

@@ -64,9 +64,17 @@ struct NewRow {
 }
 
 enum Change {
-    Insert(Vec<NewRow>),
-    Update { filter: BoolExp, set: RowValues },
-    Delete { filter: BoolExp },
+    Insert {
+        rows: Vec<NewRow>,
+        on_conflict: Option<OnConflict>,
+    },
+    Update {
+        filter: BoolExp,
+        set: RowValues,
+    },
+    Delete {
+        filter: BoolExp,
+    },
 }
 
 pub(crate) async fn resolve<'c>(
@@ -162,7 +170,11 @@ fn plan(
                     client_fields,
                 });
             }
-            Change::Insert(rows)
+            let on_conflict = arguments
+                .get("onConflict")
+                .map(|value| parse_on_conflict(&parser, table, permissions, value))
+                .transpose()?;
+            Change::Insert { rows, on_conflict }
         }
         MutationKind::UpdateOne | MutationKind::UpdateMany => {
             let update = permissions.update.as_ref().ok_or_else(|| {
@@ -292,8 +304,9 @@ async fn execute(
     let mut tx = runtime.store.begin_write().await?;
 
     let (ids, check, returning_before_delete, audit_entries) = match change {
-        Change::Insert(rows) => {
+        Change::Insert { rows, on_conflict } => {
             let mut ids = Vec::with_capacity(rows.len());
+            let mut updated = Vec::new();
             let mut entries = Vec::with_capacity(rows.len());
             let insert_check = permissions.insert.as_ref().map(|insert| &insert.check);
             for NewRow {
@@ -304,6 +317,33 @@ async fn execute(
                 let id = hooks::prepare_insert(&mut tx, table, &mut row, &now).await?;
                 if let Some(check) = insert_check {
                     check_row_before_insert(&mut tx, runtime, session, table, &row, check).await?;
+                }
+                if let Some(conflict) = &on_conflict
+                    && let Some(existing) =
+                        conflicting_row(&mut tx, runtime, session, table, &row, conflict).await?
+                {
+                    // The existing row is updated with the row's values of
+                    // update_columns, or left alone (and not returned) when
+                    // there are none or the role may not update it.
+                    if let Some(existing) = existing
+                        && !conflict.update.is_empty()
+                    {
+                        let set: RowValues = row
+                            .iter()
+                            .filter(|(column, _)| conflict.update.contains(&column.field))
+                            .cloned()
+                            .collect();
+                        let previous = hooks::before_update(&mut tx, table, &[existing]).await?;
+                        update_rows(&mut tx, table, &[existing], &set, &now).await?;
+                        hooks::after_update(&mut tx, table, &previous, session, &now).await?;
+                        updated.push(existing);
+                        entries.push(audit::Entry {
+                            row_id: existing,
+                            operation: Operation::Update,
+                            changed: set,
+                        });
+                    }
+                    continue;
                 }
                 insert_row(&mut tx, table, &row).await?;
                 hooks::after_insert(&mut tx, table, &row, session, &now).await?;
@@ -320,10 +360,28 @@ async fn execute(
                     changed,
                 });
             }
+            // Updated rows must pass the update check; the inserted ones are
+            // checked with the insert check below.
+            if let Some(update) = permissions.update.as_ref()
+                && !updated.is_empty()
+            {
+                let passing = matching_ids(
+                    &mut tx,
+                    runtime,
+                    session,
+                    table,
+                    &update.check.clone().and(ids_filter(table, &updated)),
+                )
+                .await?;
+                if passing.len() != updated.len() {
+                    return Err(GraphqlError::check_failed());
+                }
+            }
             let check = permissions
                 .insert
                 .as_ref()
-                .map(|insert| insert.check.clone());
+                .map(|insert| (insert.check.clone(), ids.clone()));
+            ids.extend(updated);
             (ids, check, None, entries)
         }
         Change::Update { filter, set } => {
@@ -337,7 +395,7 @@ async fn execute(
             let check = permissions
                 .update
                 .as_ref()
-                .map(|update| update.check.clone());
+                .map(|update| (update.check.clone(), ids.clone()));
             let entries = ids
                 .iter()
                 .map(|id| audit::Entry {
@@ -366,16 +424,16 @@ async fn execute(
         }
     };
 
-    if let Some(check) = check {
+    if let Some((check, checked)) = check {
         let passing = matching_ids(
             &mut tx,
             runtime,
             session,
             table,
-            &check.and(ids_filter(table, &ids)),
+            &check.and(ids_filter(table, &checked)),
         )
         .await?;
-        if passing.len() != ids.len() {
+        if passing.len() != checked.len() {
             return Err(GraphqlError::check_failed());
         }
     }
@@ -499,6 +557,125 @@ async fn check_row_before_insert(
         return Err(GraphqlError::check_failed());
     }
     Ok(())
+}
+
+/// `onConflict`: the unique key whose match makes an insert an update, the
+/// columns that update sets, and the condition the existing row must meet.
+struct OnConflict {
+    key: Vec<&'static str>,
+    update: Vec<&'static str>,
+    filter: BoolExp,
+}
+
+fn parse_on_conflict(
+    parser: &crate::parse::QueryParser<'static>,
+    table: &'static Table,
+    permissions: &crate::metadata::Permissions,
+    value: &Value,
+) -> Result<OnConflict, GraphqlError> {
+    let Value::Object(fields) = value else {
+        return Err(GraphqlError::Validation(
+            "onConflict expects {constraint, update_columns, where}".to_owned(),
+        ));
+    };
+    let constraint = match fields.get("constraint") {
+        Some(Value::Enum(name)) => name.as_str().to_owned(),
+        Some(Value::String(name)) => name.clone(),
+        _ => String::new(),
+    };
+    let key = crate::metadata::conflict_constraints(table)
+        .into_iter()
+        .find(|(name, _)| *name == constraint)
+        .map(|(_, key)| key)
+        .ok_or_else(|| {
+            GraphqlError::Validation(format!(
+                "onConflict names the unknown constraint {constraint:?} of {}",
+                table.sql
+            ))
+        })?;
+    let allowed = permissions
+        .update
+        .as_ref()
+        .map(|update| update.columns.as_slice())
+        .unwrap_or_default();
+    let mut update = Vec::new();
+    if let Some(Value::List(columns)) = fields.get("update_columns") {
+        for column in columns {
+            let name = match column {
+                Value::Enum(name) => name.as_str(),
+                Value::String(name) => name.as_str(),
+                _ => "",
+            };
+            let field = allowed
+                .iter()
+                .find(|field| **field == name)
+                .ok_or_else(|| {
+                    GraphqlError::Validation(format!(
+                        "onConflict cannot update {name:?} of {}: this role may not update it",
+                        table.sql
+                    ))
+                })?;
+            update.push(*field);
+        }
+    }
+    let mut filter = permissions
+        .update
+        .as_ref()
+        .map_or(BoolExp::False, |update| update.filter.clone());
+    if let Some(condition) = fields
+        .get("where")
+        .filter(|value| !matches!(value, Value::Null))
+    {
+        filter = filter.and(parser.bool_exp(table, condition)?);
+    }
+    Ok(OnConflict {
+        key,
+        update,
+        filter,
+    })
+}
+
+/// Finds the row that `row` conflicts with on the constraint's key, locking
+/// it. `Some(Some(id))` when the role may update it under the condition,
+/// `Some(None)` when a row conflicts that it may not update, `None` when
+/// there is no conflict.
+async fn conflicting_row(
+    tx: &mut WriteTx,
+    runtime: &Runtime,
+    session: &Session,
+    table: &Table,
+    row: &RowValues,
+    conflict: &OnConflict,
+) -> Result<Option<Option<Uuid>>, GraphqlError> {
+    let mut key = Vec::with_capacity(conflict.key.len());
+    for field in &conflict.key {
+        let Some((column, value)) = row.iter().find(|(column, _)| column.field == *field) else {
+            // A key column the row does not set cannot conflict.
+            return Ok(None);
+        };
+        key.push(BoolExp::Compare {
+            field: column.field,
+            op: CompareOp::Eq,
+            value: Operand::Value(value.clone()),
+        });
+    }
+    let key = BoolExp::And(key);
+    let Some(existing) = select_ids(tx, runtime, session, table, &key, true)
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let updatable = matching_ids(
+        tx,
+        runtime,
+        session,
+        table,
+        &conflict.filter.clone().and(ids_filter(table, &[existing])),
+    )
+    .await?;
+    Ok(Some(updatable.first().copied()))
 }
 
 /// Row ids bound as one JSON list, however many there are.

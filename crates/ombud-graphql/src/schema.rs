@@ -14,6 +14,7 @@ use crate::actions;
 use crate::ir::{AggregateFunction, CompareOp, OrderDirection};
 use crate::metadata::{
     ANONYMOUS_ENTRY_TABLES, Catalog, Column, RelationshipKind, ScalarType, Table,
+    conflict_constraints,
 };
 use crate::mutation::{self, MutationKind};
 use crate::runtime::Runtime;
@@ -341,6 +342,52 @@ fn table_types(
     builder
 }
 
+/// Registers `<table>_constraint`, `<table>_update_column` and
+/// `<table>_on_conflict` for a role that may insert into `table`.
+fn on_conflict_types(
+    table: &Table,
+    update_columns: &[&'static str],
+    builder: async_graphql::dynamic::SchemaBuilder,
+) -> async_graphql::dynamic::SchemaBuilder {
+    let name = table.sql;
+    let mut constraint = Enum::new(format!("{name}_constraint")).description(format!(
+        "unique or primary key constraints on table \"{name}\""
+    ));
+    for (constraint_name, _) in conflict_constraints(table) {
+        constraint = constraint.item(constraint_name);
+    }
+    let mut update_column = Enum::new(format!("{name}_update_column"))
+        .description(format!("update columns of table \"{name}\""));
+    if update_columns.is_empty() {
+        // GraphQL enums need a value; Hasura uses this one when none may be updated.
+        update_column = update_column.item("_PLACEHOLDER");
+    }
+    for column in update_columns {
+        update_column = update_column.item(*column);
+    }
+    let on_conflict = InputObject::new(format!("{name}_on_conflict"))
+        .description(format!("on_conflict condition type for table \"{name}\""))
+        .field(InputValue::new(
+            "constraint",
+            TypeRef::named_nn(format!("{name}_constraint")),
+        ))
+        .field(
+            InputValue::new(
+                "update_columns",
+                TypeRef::named_nn_list_nn(format!("{name}_update_column")),
+            )
+            .default_value(Value::List(Vec::new())),
+        )
+        .field(InputValue::new(
+            "where",
+            TypeRef::named(format!("{name}_bool_exp")),
+        ));
+    builder
+        .register(constraint)
+        .register(update_column)
+        .register(on_conflict)
+}
+
 fn mutation_types(
     table: &Table,
     role: Role,
@@ -349,6 +396,14 @@ fn mutation_types(
     let Some(permissions) = table.permissions(role) else {
         return builder;
     };
+    if permissions.insert.is_some() && permissions.select.is_some() {
+        let update_columns = permissions
+            .update
+            .as_ref()
+            .map(|update| update.columns.clone())
+            .unwrap_or_default();
+        builder = on_conflict_types(table, &update_columns, builder);
+    }
     let writable = permissions.insert.is_some()
         || permissions.update.is_some()
         || permissions.delete.is_some();
@@ -510,7 +565,15 @@ fn root_mutation_fields(catalog: &Catalog, role: Role, mut mutation: Object) -> 
                         MutationKind::InsertOne,
                     )
                     .description(format!("insert a single row into the table: \"{name}\""))
-                    .argument(InputValue::new("object", TypeRef::named_nn(input.clone()))),
+                    .argument(InputValue::new("object", TypeRef::named_nn(input.clone())))
+                    .argument(InputValue::new(
+                        "onConflict",
+                        TypeRef::named(format!("{name}_on_conflict")),
+                    ))
+                    .argument(InputValue::new(
+                        "on_conflict",
+                        TypeRef::named(format!("{name}_on_conflict")),
+                    )),
                 )
                 .field(
                     mutation_field(
@@ -520,7 +583,15 @@ fn root_mutation_fields(catalog: &Catalog, role: Role, mut mutation: Object) -> 
                         MutationKind::InsertMany,
                     )
                     .description(format!("insert data into the table: \"{name}\""))
-                    .argument(InputValue::new("objects", TypeRef::named_nn_list_nn(input))),
+                    .argument(InputValue::new("objects", TypeRef::named_nn_list_nn(input)))
+                    .argument(InputValue::new(
+                        "onConflict",
+                        TypeRef::named(format!("{name}_on_conflict")),
+                    ))
+                    .argument(InputValue::new(
+                        "on_conflict",
+                        TypeRef::named(format!("{name}_on_conflict")),
+                    )),
                 );
         }
         if permissions.update.is_some() {

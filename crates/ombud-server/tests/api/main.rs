@@ -20,3 +20,4 @@ mod queries;
 mod registers;
 mod roles;
 mod scale_out;
+mod upserts;
