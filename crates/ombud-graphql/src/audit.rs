@@ -74,7 +74,7 @@ pub(crate) async fn append_all(
 /// SELECT t0."id", t2."id" FROM "data_subject_consent_form_values" AS t0
 ///   LEFT JOIN "data_subjects" AS t1 ON t1."id" = t0."data_subject_id"
 ///   LEFT JOIN "data_controllers" AS t2 ON t2."id" = t1."data_controller_id"
-///   WHERE t0."id" IN ($1, ...)
+///   WHERE t0."id" IN (<the ids, as one JSON list parameter>)
 /// ```
 async fn controller_ids(
     tx: &mut WriteTx,
@@ -108,14 +108,13 @@ async fn controller_ids(
         alias = next;
     }
 
-    let placeholders: Vec<String> = (1..=ids.len()).map(|index| format!("${index}")).collect();
-    let params: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
+    let ids_value: Vec<SqlValue> = ids.iter().map(|id| SqlValue::Uuid(*id)).collect();
     let sql = format!(
         "SELECT t0.\"id\", {alias}.\"id\" FROM \"{}\" AS t0{joins} WHERE t0.\"id\" IN ({})",
         table.sql,
-        placeholders.join(", ")
+        tx.dialect().json_list("$1", ombud_store::ColumnKind::Uuid)
     );
-    let rows = tx.fetch_rows(&sql, &params).await?;
+    let rows = tx.fetch_rows(&sql, &[SqlValue::list(&ids_value)]).await?;
 
     let mut controllers = HashMap::with_capacity(ids.len());
     for row in &rows {

@@ -825,6 +825,7 @@ pub fn catalog() -> Catalog {
         vocabulary("consent_mode", "consentMode", Vocabulary::ConsentMode),
         column("essential", "essential", Boolean),
         column("gpc_applies", "gpcApplies", Boolean),
+        nullable("retention_days", "retentionDays", Int),
         timestamps()[0],
         timestamps()[1],
     ];
@@ -836,6 +837,7 @@ pub fn catalog() -> Catalog {
         "consentMode",
         "essential",
         "gpcApplies",
+        "retentionDays",
     ];
     let mut purpose_insertable = vec!["dataControllerId"];
     purpose_insertable.extend(purpose_updatable);

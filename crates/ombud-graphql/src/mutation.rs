@@ -71,6 +71,8 @@ enum Change {
     Update {
         filter: BoolExp,
         set: RowValues,
+        /// `_inc`: numeric columns and the amounts added to them.
+        inc: RowValues,
     },
     Delete {
         filter: BoolExp,
@@ -185,10 +187,23 @@ fn plan(
                 None => Vec::new(),
             };
             hooks::normalize_input(table, &mut set)?;
-            if set.is_empty() {
+            let inc = match arguments.get("_inc") {
+                Some(value) => increments(table, value, &update.columns)?,
+                None => Vec::new(),
+            };
+            if set.is_empty() && inc.is_empty() {
                 return Err(GraphqlError::Validation(
-                    "_set must name at least one column to change".to_owned(),
+                    "_set or _inc must name at least one column to change".to_owned(),
                 ));
+            }
+            if let Some((column, _)) = inc
+                .iter()
+                .find(|(column, _)| set.iter().any(|(other, _)| other.field == column.field))
+            {
+                return Err(GraphqlError::Validation(format!(
+                    "{} is in both _set and _inc; change it in one of them",
+                    column.field
+                )));
             }
             let selector = if kind == MutationKind::UpdateOne {
                 by_pk("pkColumns")?
@@ -203,6 +218,7 @@ fn plan(
             Change::Update {
                 filter: update.filter.clone().and(selector),
                 set,
+                inc,
             }
         }
         MutationKind::DeleteOne | MutationKind::DeleteMany => {
@@ -334,7 +350,7 @@ async fn execute(
                             .cloned()
                             .collect();
                         let previous = hooks::before_update(&mut tx, table, &[existing]).await?;
-                        update_rows(&mut tx, table, &[existing], &set, &now).await?;
+                        update_rows(&mut tx, table, &[existing], &set, &Vec::new(), &now).await?;
                         hooks::after_update(&mut tx, table, &previous, session, &now).await?;
                         updated.push(existing);
                         entries.push(audit::Entry {
@@ -384,24 +400,30 @@ async fn execute(
             ids.extend(updated);
             (ids, check, None, entries)
         }
-        Change::Update { filter, set } => {
+        Change::Update { filter, set, inc } => {
             let ids = locked_ids(&mut tx, runtime, session, table, &filter).await?;
             // Taken after the rows are locked, so that history times follow
             // the order in which concurrent updates were applied.
             let now = ombud_store::now_timestamp();
             let previous = hooks::before_update(&mut tx, table, &ids).await?;
-            update_rows(&mut tx, table, &ids, &set, &now).await?;
+            update_rows(&mut tx, table, &ids, &set, &inc, &now).await?;
             hooks::after_update(&mut tx, table, &previous, session, &now).await?;
             let check = permissions
                 .update
                 .as_ref()
                 .map(|update| (update.check.clone(), ids.clone()));
+            // The audit records an increment as {"_inc": amount}: the new
+            // value differs per row and is not read back.
+            let mut changed = set.clone();
+            changed.extend(inc.iter().map(|(column, amount)| {
+                (*column, SqlValue::Json(serde_json::json!({ "_inc": amount.to_json() })))
+            }));
             let entries = ids
                 .iter()
                 .map(|id| audit::Entry {
                     row_id: *id,
                     operation: Operation::Update,
-                    changed: set.clone(),
+                    changed: changed.clone(),
                 })
                 .collect();
             (ids, check, None, entries)
@@ -559,6 +581,42 @@ async fn check_row_before_insert(
     Ok(())
 }
 
+/// Parses `_inc`: whole numbers to add to numeric columns the role may update.
+fn increments(
+    table: &'static Table,
+    value: &Value,
+    allowed: &[&'static str],
+) -> Result<RowValues, GraphqlError> {
+    let Value::Object(object) = value else {
+        return Err(GraphqlError::Validation(
+            "_inc expects an object of numeric columns".to_owned(),
+        ));
+    };
+    let mut increments = Vec::with_capacity(object.len());
+    for (name, amount) in object {
+        let column = table
+            .column(name.as_str())
+            .filter(|column| column.scalar.is_numeric() && allowed.contains(&column.field))
+            .ok_or_else(|| {
+                GraphqlError::Validation(format!(
+                    "field '{name}' not found in type: '{}_inc_input'",
+                    table.sql
+                ))
+            })?;
+        let amount = match scalar_value(column, amount)? {
+            SqlValue::Int(amount) => amount,
+            _ => {
+                return Err(GraphqlError::Validation(format!(
+                    "_inc on {} expects a whole number",
+                    column.field
+                )));
+            }
+        };
+        increments.push((column, SqlValue::Int(amount)));
+    }
+    Ok(increments)
+}
+
 /// `onConflict`: the unique key whose match makes an insert an update, the
 /// columns that update sets, and the condition the existing row must meet.
 struct OnConflict {
@@ -713,6 +771,7 @@ async fn update_rows(
     table: &Table,
     ids: &[Uuid],
     set: &RowValues,
+    inc: &RowValues,
     now: &str,
 ) -> Result<(), GraphqlError> {
     if ids.is_empty() {
@@ -724,6 +783,14 @@ async fn update_rows(
         .enumerate()
         .map(|(index, (column, _))| format!("\"{}\" = ${}", column.sql, index + 1))
         .collect();
+    for (column, amount) in inc {
+        params.push(amount.clone());
+        assignments.push(format!(
+            "\"{0}\" = \"{0}\" + ${1}",
+            column.sql,
+            params.len()
+        ));
+    }
     if let Some(updated_at) = table.column_by_sql("updated_at")
         && !set.iter().any(|(column, _)| column.sql == "updated_at")
     {

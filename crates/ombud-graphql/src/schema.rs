@@ -342,6 +342,24 @@ fn table_types(
     builder
 }
 
+/// The `_inc` argument. A table without numeric columns the role may update
+/// has no `<table>_inc_input`, so the argument takes the `_set` type there,
+/// where every field is rejected as not numeric.
+fn inc_argument(table: &Table, role: Role) -> InputValue {
+    let has_numeric = table.permissions(role).and_then(|permissions| permissions.update.as_ref()).is_some_and(|update| {
+        table
+            .columns
+            .iter()
+            .any(|column| column.scalar.is_numeric() && update.columns.contains(&column.field))
+    });
+    let type_name = if has_numeric {
+        format!("{}_inc_input", table.sql)
+    } else {
+        format!("{}_set_input", table.sql)
+    };
+    InputValue::new("_inc", TypeRef::named(type_name))
+}
+
 /// Registers `<table>_constraint`, `<table>_update_column` and
 /// `<table>_on_conflict` for a role that may insert into `table`.
 fn on_conflict_types(
@@ -396,6 +414,25 @@ fn mutation_types(
     let Some(permissions) = table.permissions(role) else {
         return builder;
     };
+    if let Some(update) = &permissions.update
+        && permissions.select.is_some()
+    {
+        let numeric: Vec<&Column> = table
+            .columns
+            .iter()
+            .filter(|column| column.scalar.is_numeric() && update.columns.contains(&column.field))
+            .collect();
+        if !numeric.is_empty() {
+            let mut inc = InputObject::new(format!("{}_inc_input", table.sql)).description(format!(
+                "input type for incrementing numeric columns in table \"{}\"",
+                table.sql
+            ));
+            for column in numeric {
+                inc = inc.field(InputValue::new(column.field, TypeRef::named(TypeRef::INT)));
+            }
+            builder = builder.register(inc);
+        }
+    }
     if permissions.insert.is_some() && permissions.select.is_some() {
         let update_columns = permissions
             .update
@@ -608,7 +645,8 @@ fn root_mutation_fields(catalog: &Catalog, role: Role, mut mutation: Object) -> 
                     .description(format!("update single row of the table: \"{name}\""))
                     .argument(InputValue::new("pkColumns", TypeRef::named(pk.clone())))
                     .argument(InputValue::new("pk_columns", TypeRef::named(pk)))
-                    .argument(InputValue::new("_set", TypeRef::named(set.clone()))),
+                    .argument(InputValue::new("_set", TypeRef::named(set.clone())))
+                    .argument(inc_argument(table, role)),
                 )
                 .field(
                     mutation_field(
@@ -622,7 +660,8 @@ fn root_mutation_fields(catalog: &Catalog, role: Role, mut mutation: Object) -> 
                         "where",
                         TypeRef::named_nn(format!("{name}_bool_exp")),
                     ))
-                    .argument(InputValue::new("_set", TypeRef::named(set))),
+                    .argument(InputValue::new("_set", TypeRef::named(set)))
+                    .argument(inc_argument(table, role)),
                 );
         }
         if permissions.delete.is_some() {

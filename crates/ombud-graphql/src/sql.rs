@@ -584,10 +584,8 @@ impl<'a> SqlRenderer<'a> {
             CompareOp::Lte => format!("{ordered} <= {placeholder}"),
             CompareOp::Like => format!("{target} LIKE {placeholder} ESCAPE '\\'"),
             CompareOp::Nlike => format!("{target} NOT LIKE {placeholder} ESCAPE '\\'"),
-            CompareOp::Ilike => format!("lower({target}) LIKE lower({placeholder}) ESCAPE '\\'"),
-            CompareOp::Nilike => {
-                format!("lower({target}) NOT LIKE lower({placeholder}) ESCAPE '\\'")
-            }
+            CompareOp::Ilike => self.dialect.ilike(&target, &placeholder, false),
+            CompareOp::Nilike => self.dialect.ilike(&target, &placeholder, true),
             CompareOp::In | CompareOp::Nin | CompareOp::HasKey | CompareOp::Contains => {
                 return Err(GraphqlError::NotSupported(format!(
                     "{} in this position",

@@ -245,6 +245,21 @@ impl Dialect {
         }
     }
 
+    /// Case-insensitive LIKE. Both dialects fold ASCII letters only:
+    /// PostgreSQL's `lower()` would fold every letter under a UTF-8 collation,
+    /// SQLite's folds ASCII, and the `"C"` collation makes PostgreSQL do the same.
+    pub fn ilike(self, target: &str, pattern: &str, negated: bool) -> String {
+        let not = if negated { "NOT " } else { "" };
+        match self {
+            Dialect::Sqlite => {
+                format!("lower({target}) {not}LIKE lower({pattern}) ESCAPE '\\'")
+            }
+            Dialect::Postgres => format!(
+                "lower({target} COLLATE \"C\") {not}LIKE lower({pattern} COLLATE \"C\") ESCAPE '\\'"
+            ),
+        }
+    }
+
     /// Equality of two JSON values, ignoring formatting.
     pub fn json_equals(self, target: &str, placeholder: &str) -> String {
         match self {

@@ -40,6 +40,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_registers_and_audit.sql"),
         postgres: include_str!("../migrations/postgres/0003_registers_and_audit.sql"),
     },
+    Migration {
+        version: 4,
+        description: "purpose retention period",
+        sqlite: include_str!("../migrations/sqlite/0004_purpose_retention.sql"),
+        postgres: include_str!("../migrations/postgres/0004_purpose_retention.sql"),
+    },
 ];
 
 /// State of the database against the migrations of this build.

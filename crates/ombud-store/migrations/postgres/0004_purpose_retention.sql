@@ -1,0 +1,4 @@
+-- How long data collected for a purpose is kept, in days, as records of
+-- processing activities must state; NULL when not yet decided.
+ALTER TABLE data_controller_processing_purposes
+    ADD COLUMN retention_days BIGINT CHECK (retention_days >= 0);
