@@ -15,6 +15,8 @@ mod helpers;
 mod hostile;
 mod me_role;
 mod operations;
+mod permission_matrix;
 mod permissions;
 mod queries;
 mod scale_out;
+mod where_property;
