@@ -416,7 +416,10 @@ async fn execute(
             // value differs per row and is not read back.
             let mut changed = set.clone();
             changed.extend(inc.iter().map(|(column, amount)| {
-                (*column, SqlValue::Json(serde_json::json!({ "_inc": amount.to_json() })))
+                (
+                    *column,
+                    SqlValue::Json(serde_json::json!({ "_inc": amount.to_json() })),
+                )
             }));
             let entries = ids
                 .iter()

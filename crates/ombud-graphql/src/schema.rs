@@ -346,12 +346,15 @@ fn table_types(
 /// has no `<table>_inc_input`, so the argument takes the `_set` type there,
 /// where every field is rejected as not numeric.
 fn inc_argument(table: &Table, role: Role) -> InputValue {
-    let has_numeric = table.permissions(role).and_then(|permissions| permissions.update.as_ref()).is_some_and(|update| {
-        table
-            .columns
-            .iter()
-            .any(|column| column.scalar.is_numeric() && update.columns.contains(&column.field))
-    });
+    let has_numeric = table
+        .permissions(role)
+        .and_then(|permissions| permissions.update.as_ref())
+        .is_some_and(|update| {
+            table
+                .columns
+                .iter()
+                .any(|column| column.scalar.is_numeric() && update.columns.contains(&column.field))
+        });
     let type_name = if has_numeric {
         format!("{}_inc_input", table.sql)
     } else {
@@ -423,10 +426,11 @@ fn mutation_types(
             .filter(|column| column.scalar.is_numeric() && update.columns.contains(&column.field))
             .collect();
         if !numeric.is_empty() {
-            let mut inc = InputObject::new(format!("{}_inc_input", table.sql)).description(format!(
-                "input type for incrementing numeric columns in table \"{}\"",
-                table.sql
-            ));
+            let mut inc =
+                InputObject::new(format!("{}_inc_input", table.sql)).description(format!(
+                    "input type for incrementing numeric columns in table \"{}\"",
+                    table.sql
+                ));
             for column in numeric {
                 inc = inc.field(InputValue::new(column.field, TypeRef::named(TypeRef::INT)));
             }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the HTTP API: each test starts a real server on a free
-//! port of 127.0.0.1 with its own SQLite database and talks to it over HTTP.
+//! port of 127.0.0.1 with its own database (SQLite, or PostgreSQL with
+//! OMBUD_TEST_BACKEND=postgres) and talks to it over HTTP.
 //! They live in one binary so the crate is linked once.
 
 // Tests report failures by panicking.
@@ -15,9 +16,11 @@ mod helpers;
 mod hostile;
 mod me_role;
 mod operations;
+mod permission_matrix;
 mod permissions;
 mod queries;
 mod registers;
 mod roles;
 mod scale_out;
 mod upserts;
+mod where_property;
