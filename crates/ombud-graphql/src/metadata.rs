@@ -1077,6 +1077,14 @@ fn controller_of_subject(path: &[&'static str]) -> BoolExp {
     filter
 }
 
+/// Permissions to read the rows `filter` selects, and nothing else.
+fn read_only(filter: BoolExp, columns: Vec<&'static str>) -> Option<Permissions> {
+    Some(Permissions {
+        select: Some(SelectPermission { filter, columns }),
+        ..Permissions::default()
+    })
+}
+
 /// Adds the `anonymous` and `dataSubject` permissions. Anonymous callers
 /// read a controller's public profile, purposes, processors and published
 /// notices. A data subject reads the same for its own controller, and its own
@@ -1096,36 +1104,12 @@ fn add_public_and_subject_roles(catalog: &mut Catalog) {
         };
         let (anonymous, subject) = match table.sql {
             "data_controllers" => (
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: BoolExp::True,
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: controller_of_subject(&[]),
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
+                read_only(BoolExp::True, columns(&[])),
+                read_only(controller_of_subject(&[]), columns(&[])),
             ),
             "data_controller_processing_purposes" => (
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: BoolExp::True,
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: controller_of_subject(&["dataController"]),
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
+                read_only(BoolExp::True, columns(&[])),
+                read_only(controller_of_subject(&["dataController"]), columns(&[])),
             ),
             "data_subjects" => (
                 None,
@@ -1178,20 +1162,8 @@ fn add_public_and_subject_roles(catalog: &mut Catalog) {
                 }),
             ),
             "data_processors" => (
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: BoolExp::True,
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: controller_of_subject(&["dataController"]),
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
+                read_only(BoolExp::True, columns(&[])),
+                read_only(controller_of_subject(&["dataController"]), columns(&[])),
             ),
             "privacy_notices" => {
                 // Drafts stay with the staff; the public and subjects see published versions.
@@ -1200,32 +1172,14 @@ fn add_public_and_subject_roles(catalog: &mut Catalog) {
                     is_null: false,
                 };
                 (
-                    Some(Permissions {
-                        select: Some(SelectPermission {
-                            filter: published.clone(),
-                            columns: columns(&[]),
-                        }),
-                        ..Permissions::default()
-                    }),
-                    Some(Permissions {
-                        select: Some(SelectPermission {
-                            filter: published.and(controller_of_subject(&["dataController"])),
-                            columns: columns(&[]),
-                        }),
-                        ..Permissions::default()
-                    }),
+                    read_only(published.clone(), columns(&[])),
+                    read_only(
+                        published.and(controller_of_subject(&["dataController"])),
+                        columns(&[]),
+                    ),
                 )
             }
-            "processing_activities" => (
-                None,
-                Some(Permissions {
-                    select: Some(SelectPermission {
-                        filter: own_rows(),
-                        columns: columns(&[]),
-                    }),
-                    ..Permissions::default()
-                }),
-            ),
+            "processing_activities" => (None, read_only(own_rows(), columns(&[]))),
             _ => (None, None),
         };
         if let Some(permissions) = anonymous {

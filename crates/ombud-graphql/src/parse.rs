@@ -63,6 +63,21 @@ impl<'a> QueryParser<'a> {
         list_arguments: bool,
         extra_filter: BoolExp,
     ) -> Result<Select, GraphqlError> {
+        let (table_meta, mut select) = self.base_select(table, extra_filter)?;
+        if list_arguments {
+            self.list_arguments(table_meta, field, &mut select)?;
+        }
+        select.fields = self.selection_set(table_meta, field)?;
+        Ok(select)
+    }
+
+    /// A selection of `table` limited to the rows the role may read and
+    /// `extra_filter`, with no fields, order or limit yet.
+    fn base_select(
+        &self,
+        table: &'static str,
+        extra_filter: BoolExp,
+    ) -> Result<(&'a Table, Select), GraphqlError> {
         let table_meta = self.table(table)?;
         let permission = table_meta.select_permission(self.role).ok_or_else(|| {
             GraphqlError::Validation(format!(
@@ -71,8 +86,7 @@ impl<'a> QueryParser<'a> {
                 self.role.as_str()
             ))
         })?;
-
-        let mut select = Select {
+        let select = Select {
             table: table_meta.sql,
             fields: Vec::new(),
             filter: permission.filter.clone().and(extra_filter),
@@ -81,11 +95,7 @@ impl<'a> QueryParser<'a> {
             limit: None,
             offset: None,
         };
-        if list_arguments {
-            self.list_arguments(table_meta, field, &mut select)?;
-        }
-        select.fields = self.selection_set(table_meta, field)?;
-        Ok(select)
+        Ok((table_meta, select))
     }
 
     /// Applies `where`, `orderBy`, `distinctOn`, `limit` and `offset` of a
@@ -167,23 +177,7 @@ impl<'a> QueryParser<'a> {
         field: &SelectionField<'_>,
         extra_filter: BoolExp,
     ) -> Result<AggregateSelect, GraphqlError> {
-        let table_meta = self.table(table)?;
-        let permission = table_meta.select_permission(self.role).ok_or_else(|| {
-            GraphqlError::Validation(format!(
-                "{} is not available to the role {}",
-                table,
-                self.role.as_str()
-            ))
-        })?;
-        let mut rows = Select {
-            table: table_meta.sql,
-            fields: Vec::new(),
-            filter: permission.filter.clone().and(extra_filter),
-            order_by: Vec::new(),
-            distinct_on: Vec::new(),
-            limit: None,
-            offset: None,
-        };
+        let (table_meta, mut rows) = self.base_select(table, extra_filter)?;
         self.list_arguments(table_meta, field, &mut rows)?;
 
         let mut outputs = Vec::new();
