@@ -25,7 +25,7 @@ use crate::session::{Role, Session};
 const UPSERT_CONSENTS: &str = "upsertDataSubjectConsents";
 const INPUT_TYPE: &str = "UpsertDataSubjectConsentsInput";
 
-/// Whether `role` may call any action.
+/// Returns whether `role` may call any action.
 pub(crate) fn available_to(role: Role) -> bool {
     matches!(role, Role::User | Role::Admin)
 }

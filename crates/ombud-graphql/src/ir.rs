@@ -58,7 +58,7 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
-    /// Whether the operand is a LIKE pattern.
+    /// Returns whether the operand is a LIKE pattern.
     pub fn is_pattern(self) -> bool {
         matches!(
             self,

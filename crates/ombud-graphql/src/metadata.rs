@@ -45,7 +45,7 @@ impl ScalarType {
         matches!(self, ScalarType::Int)
     }
 
-    /// Whether `function` applies to columns of this type: `min` and `max` to
+    /// Returns whether `function` applies to columns of this type: `min` and `max` to
     /// ordered types, `sum` and `avg` to numbers.
     pub fn supports(self, function: crate::ir::AggregateFunction) -> bool {
         use crate::ir::AggregateFunction::*;
@@ -58,7 +58,7 @@ impl ScalarType {
         }
     }
 
-    /// How the column is stored, which decides its SQL on each backend.
+    /// Returns how the column is stored, which decides its SQL on each backend.
     pub fn kind(self) -> ombud_store::ColumnKind {
         use ombud_store::ColumnKind;
         match self {
@@ -259,13 +259,13 @@ impl Table {
         "id"
     }
 
-    /// The most rows one selection of this table may return: a larger `limit`
+    /// Returns the maximum number of rows one selection of this table may return: a larger `limit`
     /// is rejected, and a selection without `limit` stops there.
     pub fn max_limit(&self) -> u64 {
         DEFAULT_MAX_LIMIT
     }
 
-    /// The root field of aggregates over this table, e.g. `dataSubjectsAggregate`.
+    /// Returns the root field of aggregates over this table, e.g. `dataSubjectsAggregate`.
     pub fn aggregate_field(&self) -> String {
         format!("{}Aggregate", self.plural)
     }

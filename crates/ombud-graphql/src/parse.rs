@@ -71,7 +71,7 @@ impl<'a> QueryParser<'a> {
         Ok(select)
     }
 
-    /// A selection of `table` limited to the rows the role may read and
+    /// Builds a selection of `table` limited to the rows the role may read and
     /// `extra_filter`, with no fields, order or limit yet.
     fn base_select(
         &self,
@@ -493,7 +493,7 @@ impl<'a> QueryParser<'a> {
 
     /// Parses `orderBy`: one `<table>_order_by` object or a list of them. An
     /// object relationship's key nests the target table's ordering; `path`
-    /// holds the relationships followed so far.
+    /// contains the relationships followed so far.
     pub fn order_by(
         &self,
         table: &'a Table,

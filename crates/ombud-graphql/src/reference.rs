@@ -141,7 +141,7 @@ fn root_field_names(catalog: &Catalog, role: Role) -> Vec<String> {
     names
 }
 
-/// The root fields of one table with the roles that have each, as schema.rs builds them.
+/// Lists the root fields of one table with the roles that have each, as schema.rs builds them.
 fn root_fields(table: &Table) -> Vec<(String, &'static str, Allowed<'_>)> {
     let reads = move |role: Role| table.select_permission(role).is_some();
     let lists = move |role: Role| reads(role) && role.lists_rows();
@@ -188,7 +188,7 @@ fn root_fields(table: &Table) -> Vec<(String, &'static str, Allowed<'_>)> {
     ]
 }
 
-/// A permission filter in words, e.g. `dataController.users has (userId = x-hasura-user-id)`.
+/// Describes a permission filter in words, e.g. `dataController.users has (userId = x-hasura-user-id)`.
 fn describe(filter: &BoolExp) -> String {
     match filter {
         BoolExp::True => "any".to_owned(),

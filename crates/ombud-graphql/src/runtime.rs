@@ -120,7 +120,7 @@ impl Runtime {
         SqlRenderer::new(self.catalog, session, self.dialect(ctx)).object_query(&select)
     }
 
-    /// The dialect SQL is rendered in: the store's, or a capture's.
+    /// Returns the dialect SQL is rendered in: the store's, or a capture's.
     fn dialect(&self, ctx: &ResolverContext<'_>) -> Dialect {
         match ctx.ctx.data_opt::<Arc<SqlCapture>>() {
             Some(capture) => capture.dialect,
@@ -183,7 +183,7 @@ impl SqlCapture {
         }
     }
 
-    /// The recorded statements, in the order the root fields resolved.
+    /// Returns the recorded statements, in the order the root fields resolved.
     pub fn statements(&self) -> Vec<String> {
         self.statements
             .lock()

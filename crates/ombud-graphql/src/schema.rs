@@ -342,7 +342,7 @@ fn table_types(
     builder
 }
 
-/// The `_inc` argument. A table without numeric columns the role may update
+/// Builds the `_inc` argument. A table without numeric columns the role may update
 /// has no `<table>_inc_input`, so the argument takes the `_set` type there,
 /// where every field is rejected as not numeric.
 fn inc_argument(table: &Table, role: Role) -> InputValue {

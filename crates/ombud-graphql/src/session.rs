@@ -38,7 +38,7 @@ impl Role {
         }
     }
 
-    /// Whether the role gets list and aggregate root fields. Anonymous callers
+    /// Returns whether the role gets list and aggregate root fields. Anonymous callers
     /// read rows only below a controller fetched by id, so that the tenants of
     /// an installation cannot be enumerated.
     pub fn lists_rows(self) -> bool {

@@ -8,7 +8,7 @@
 //!    FROM (SELECT * FROM "data_subjects" AS t1 WHERE <join> AND <filter> ORDER BY ... LIMIT $1) AS t1)
 //! ```
 //!
-//! (PostgreSQL spells the aggregate `json_agg`; [`Dialect`] holds such differences.)
+//! (PostgreSQL spells the aggregate `json_agg`; [`Dialect`] contains such differences.)
 //! JSON is built only for the rows that survive the filter and `LIMIT`.
 
 use ombud_store::{Dialect, SqlValue};
@@ -280,7 +280,7 @@ impl<'a> SqlRenderer<'a> {
         Ok((inner, order_sql))
     }
 
-    /// The value a row is ordered by: its own column, or a column of the row
+    /// Renders the value a row is ordered by: its own column, or a column of the row
     /// reached through object relationships, read through the role's select
     /// permission on each table on the way (NULL where it may not be seen).
     fn order_target(
@@ -508,7 +508,7 @@ impl<'a> SqlRenderer<'a> {
                 .collect::<Result<_, _>>()?;
             let keyword = if op == CompareOp::In { "IN" } else { "NOT IN" };
             if column.scalar == ScalarType::Jsonb {
-                // JSON values are compared one by one; the list form holds scalars only.
+                // JSON values are compared one by one; the list form takes scalars only.
                 let sqlite = self.dialect == Dialect::Sqlite;
                 let mut items = Vec::with_capacity(typed.len());
                 for value in typed {
@@ -683,7 +683,7 @@ impl SqlRenderer<'_> {
         )))
     }
 
-    /// A JSON scalar of SQLite type `type_sql` and SQL value `value_sql` equals `scalar`.
+    /// Renders whether a JSON scalar of SQLite type `type_sql` and SQL value `value_sql` equals `scalar`.
     fn scalar_matches(
         &mut self,
         type_sql: &str,

@@ -64,7 +64,7 @@ impl Refusal {
 }
 
 /// Adds to each validation error of an anonymous request that it ran without
-/// credentials: a client that forgot its token otherwise sees only
+/// credentials: otherwise a client that forgot its token gets only
 /// "field not found".
 fn explain_anonymous(body: &mut serde_json::Value) {
     let Some(errors) = body

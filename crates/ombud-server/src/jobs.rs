@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::error::ServerError;
 use crate::metrics::Metrics;
 
-/// The jobs this build knows.
+/// The jobs this build can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
     /// Deletes refresh tokens a day after they expired or were revoked,
@@ -43,7 +43,7 @@ impl JobKind {
     }
 
     /// Does the job's work inside the claiming transaction; returns a summary
-    /// for `job_runs.detail`, which holds counts only, never personal data.
+    /// for `job_runs.detail`, which contains counts only, never personal data.
     async fn run(self, tx: &mut WriteTx, now: DateTime<Utc>) -> Result<String, StoreError> {
         match self {
             JobKind::PurgeExpiredCredentials => {
@@ -75,7 +75,7 @@ impl JobKind {
     }
 }
 
-/// What one poll did.
+/// The result of one poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunOutcome {
     /// No job was due, or every due job was claimed by another instance.
@@ -107,7 +107,7 @@ impl JobRunner {
         }
     }
 
-    /// A name for this process in `job_runs.instance`: host, process id and a
+    /// Returns a name for this process in `job_runs.instance`: host, process id and a
     /// random suffix, since containers often share process ids.
     pub fn default_instance_name() -> String {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -119,7 +119,7 @@ impl JobRunner {
         format!("{host}-{}-{}", std::process::id(), &suffix[..6])
     }
 
-    /// Adds a schedule row for every job this build knows; existing rows stay as they are.
+    /// Adds a schedule row for every job this build can run; existing rows stay as they are.
     pub async fn register(&self) -> Result<(), StoreError> {
         for kind in JobKind::ALL {
             let interval = kind.interval().num_seconds();
@@ -139,7 +139,7 @@ impl JobRunner {
         let now = Utc::now();
         let mut tx = self.store.begin_write().await?;
 
-        // Only jobs this build knows: a newer instance may have registered more.
+        // Only jobs this build can run: a newer instance may have registered more.
         let mut params = vec![SqlValue::Timestamp(now)];
         let mut names = Vec::new();
         for kind in JobKind::ALL {
@@ -279,7 +279,7 @@ impl JobRunner {
     }
 }
 
-/// The next due time after a run of the slot `scheduled_for`. After downtime
+/// Returns the next due time after a run of the slot `scheduled_for`. After downtime
 /// the missed slots are not run one after another: the next is one interval from now.
 fn next_run(
     scheduled_for: DateTime<Utc>,
@@ -290,7 +290,7 @@ fn next_run(
     if next <= now { now + interval } else { next }
 }
 
-/// A failure's category for the run record; database messages can quote values.
+/// Returns a failure's category for the run record, because database messages can quote values.
 fn error_kind(error: &StoreError) -> &'static str {
     match error {
         StoreError::Unavailable(_) => "database unavailable",
@@ -305,7 +305,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_run_keeps_the_schedule_or_restarts_it_after_downtime() {
+    fn next_run_after_downtime() {
         let hour = chrono::Duration::hours(1);
         let slot = ombud_store::parse_timestamp("2026-12-04T10:00:00Z").unwrap();
         let soon = ombud_store::parse_timestamp("2026-12-04T10:00:05Z").unwrap();

@@ -65,7 +65,7 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection before it fails, in milliseconds.
     pub acquire_timeout_ms: u64,
-    /// Longest a single statement may run on PostgreSQL, in milliseconds; 0 leaves the server's setting.
+    /// Maximum time a single statement may run on PostgreSQL, in milliseconds; 0 leaves the server's setting.
     pub statement_timeout_ms: u64,
     /// TLS to PostgreSQL: disable, prefer, require, verify-ca or verify-full.
     /// Unset takes the URL's `sslmode`, which defaults to prefer.

@@ -8,7 +8,7 @@ pub enum Dialect {
     Postgres,
 }
 
-/// How a column is stored, as far as the SQL text has to know.
+/// The storage kind of a column, as far as the SQL text has to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
     Text,
@@ -21,7 +21,7 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
-    /// The PostgreSQL type of such a column.
+    /// Returns the PostgreSQL type of such a column.
     pub fn postgres_type(self) -> &'static str {
         match self {
             ColumnKind::Text => "text",
@@ -85,7 +85,7 @@ impl Dialect {
         }
     }
 
-    /// A placeholder in a position where SQL cannot infer its type, such as a
+    /// Renders a placeholder in a position where SQL cannot infer its type, such as a
     /// select list, cast to the column's type on PostgreSQL.
     pub fn typed_placeholder(self, placeholder: &str, kind: ColumnKind) -> String {
         match self {
@@ -94,7 +94,7 @@ impl Dialect {
         }
     }
 
-    /// A JSON object built from `(key, expression)` pairs. Keys are written as
+    /// Builds a JSON object from `(key, expression)` pairs. Keys are written as
     /// SQL string literals, so callers pass only GraphQL names
     /// (`[_A-Za-z][_0-9A-Za-z]*`), which need no escaping.
     pub fn json_object(self, pairs: &[(&str, String)]) -> String {
@@ -141,7 +141,7 @@ impl Dialect {
         }
     }
 
-    /// A JSON array of `object` over the rows of the enclosing `FROM`, in
+    /// Aggregates a JSON array of `object` over the rows of the enclosing `FROM`, in
     /// `order_by` order, or `[]` when there are none.
     pub fn json_array_agg(self, object: &str, order_by: &str) -> String {
         match self {
@@ -163,7 +163,7 @@ impl Dialect {
         }
     }
 
-    /// A column's value as it appears in the response JSON; both backends emit
+    /// Renders a column's value as it appears in the response JSON; both backends emit
     /// the same JSON for the same stored value.
     pub fn column_json(self, kind: ColumnKind, target: &str) -> String {
         match (self, kind) {
@@ -181,7 +181,7 @@ impl Dialect {
         }
     }
 
-    /// A column as an operand of ordering and range comparison. PostgreSQL
+    /// Renders a column as an operand of ordering and range comparison. PostgreSQL
     /// compares text by the database's collation; `"C"` gives SQLite's byte order.
     pub fn ordered(self, kind: ColumnKind, target: &str) -> String {
         match (self, kind) {
@@ -206,7 +206,7 @@ impl Dialect {
         }
     }
 
-    /// A subquery over the elements of a JSON array bound to `placeholder`,
+    /// Renders a subquery over the elements of a JSON array bound to `placeholder`,
     /// each as a value of `kind`. `x IN (<this>)` takes any number of values
     /// through one parameter; SQLite allows 32,766 parameters and PostgreSQL
     /// 65,535. Not for JSON columns, whose elements are not scalars.
@@ -229,7 +229,7 @@ impl Dialect {
         }
     }
 
-    /// An aggregate of a column as JSON: `function` is `min`, `max`, `sum` or
+    /// Renders an aggregate of a column as JSON: `function` is `min`, `max`, `sum` or
     /// `avg`. Minimum and maximum use byte order for text and the fixed time
     /// format; PostgreSQL's numeric average becomes a float as on SQLite.
     pub fn aggregate(self, function: &str, kind: ColumnKind, target: &str) -> String {

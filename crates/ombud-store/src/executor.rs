@@ -29,7 +29,7 @@ pub(crate) enum Backend {
     },
 }
 
-/// How ombud reaches a PostgreSQL server.
+/// Connection settings of a PostgreSQL server.
 #[derive(Clone)]
 pub struct PostgresOptions {
     /// `postgres://user:password@host:port/database?sslmode=...`
@@ -38,7 +38,7 @@ pub struct PostgresOptions {
     /// How long a request waits for a connection before failing with
     /// [`StoreError::Unavailable`].
     pub acquire_timeout: Duration,
-    /// Longest a single statement may run; `None` leaves the server's setting.
+    /// Maximum time a single statement may run; `None` leaves the server's setting.
     pub statement_timeout: Option<Duration>,
     /// Overrides the URL's `sslmode`.
     pub ssl_mode: Option<SslMode>,

@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::executor::{PostgresOptions, SslMode};
 use crate::value::{Row, SqlValue};
 
-/// Connects the pool and checks that the server answers.
+/// Connects the pool and checks that the server accepts a connection.
 pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, StoreError> {
     let mut connect = PgConnectOptions::from_str(&options.url).map_err(|error| {
         // sqlx's message does not repeat the URL, which may hold a password.

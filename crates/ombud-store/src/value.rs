@@ -22,12 +22,12 @@ pub enum SqlValue {
 }
 
 impl SqlValue {
-    /// The current time, as a value for a timestamp column.
+    /// Returns the current time, as a value for a timestamp column.
     pub fn now() -> SqlValue {
         SqlValue::Timestamp(Utc::now())
     }
 
-    /// The value as an element of a JSON list bound with
+    /// Converts the value to an element of a JSON list bound with
     /// [`crate::Dialect::json_list`]: ids and times as their stored text.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -44,7 +44,7 @@ impl SqlValue {
         }
     }
 
-    /// A list of values bound as one JSON array, for [`crate::Dialect::json_list`].
+    /// Binds a list of values as one JSON array, for [`crate::Dialect::json_list`].
     pub fn list(values: &[SqlValue]) -> SqlValue {
         SqlValue::Json(serde_json::Value::Array(
             values.iter().map(SqlValue::to_json).collect(),
