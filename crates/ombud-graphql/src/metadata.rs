@@ -799,6 +799,7 @@ pub fn catalog() -> Catalog {
                 "id",
                 "data_subject_id",
             ),
+            array("consentEvents", "consent_events", "id", "data_subject_id"),
             array(
                 "identifiers",
                 "data_subject_identifiers",

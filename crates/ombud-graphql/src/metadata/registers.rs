@@ -30,6 +30,7 @@ pub(super) fn tables() -> Vec<Table> {
         processing_activities(),
         data_subject_identifiers(),
         audit_log(),
+        consent_events(),
     ]
 }
 
@@ -296,6 +297,71 @@ fn audit_log() -> Table {
         relationships: vec![
             controller_relationship(),
             object("actor", "users", "actor_user_id", "id"),
+        ],
+        controller_path: Some(&["dataController"]),
+    }
+}
+
+/// Builds the consent history: one row for every change of a consent value,
+/// appended by the consent hooks and the upsert action. No role writes it.
+fn consent_events() -> Table {
+    use ScalarType::*;
+
+    let columns: Vec<Column> = vec![
+        column("id", "id", Uuid),
+        column("data_controller_id", "dataControllerId", Uuid),
+        column("data_subject_id", "dataSubjectId", Uuid),
+        column(
+            "data_controller_processing_purpose_id",
+            "dataControllerProcessingPurposeId",
+            Uuid,
+        ),
+        vocabulary("value", "value", Vocabulary::ConsentValue),
+        nullable_vocabulary("previous_value", "previousValue", Vocabulary::ConsentValue),
+        column("method", "method", String),
+        column("source", "source", String),
+        column("global_privacy_control", "globalPrivacyControl", Boolean),
+        column("do_not_track", "doNotTrack", Boolean),
+        nullable("actor_user_id", "actorUserId", Uuid),
+        column("actor_role", "actorRole", String),
+        column("created_at", "createdAt", Timestamptz),
+    ];
+    let read_only = |filter| Permissions {
+        select: Some(SelectPermission {
+            filter,
+            columns: all_fields(&columns, &[]),
+        }),
+        ..Permissions::default()
+    };
+    let permissions = BTreeMap::from([
+        (Role::Admin, read_only(crate::ir::BoolExp::True)),
+        (
+            Role::User,
+            read_only(member_with(&["dataController"], SUBJECT_READERS)),
+        ),
+        (
+            Role::DataSubject,
+            read_only(super::session_equals(
+                "dataSubjectId",
+                super::DATA_SUBJECT_ID,
+            )),
+        ),
+    ]);
+    Table {
+        sql: "consent_events",
+        singular: "consentEvent",
+        plural: "consentEvents",
+        permissions,
+        columns,
+        relationships: vec![
+            controller_relationship(),
+            object("dataSubject", "data_subjects", "data_subject_id", "id"),
+            object(
+                "dataControllerProcessingPurpose",
+                "data_controller_processing_purposes",
+                "data_controller_processing_purpose_id",
+                "id",
+            ),
         ],
         controller_path: Some(&["dataController"]),
     }

@@ -335,3 +335,49 @@ async fn upsert_variable_field_access_is_explained() {
     );
     assert_eq!(consent_rows(&app).await, (0, 0, 0));
 }
+
+#[tokio::test]
+async fn consent_history_is_readable_by_its_controller_only() {
+    let app = spawn_app().await;
+    let a = app.tenant("history-a@example.com", "A Shop").await;
+    let b = app.tenant("history-b@example.com", "B Shop").await;
+    let purpose = app
+        .insert_purpose(&a.access_token, a.controller_id, "Analytics", None)
+        .await;
+    let first = app
+        .upsert_consents(
+            &a.access_token,
+            a.controller_id,
+            None,
+            json!({ purpose.to_string(): true }),
+        )
+        .await;
+    let subject = first["dataSubjectId"].clone();
+    app.upsert_consents(
+        &a.access_token,
+        a.controller_id,
+        Some(parse_uuid(&subject)),
+        json!({ purpose.to_string(): false }),
+    )
+    .await;
+    let query = "query ($s: uuid!) { consentEvents(where: {dataSubjectId: {_eq: $s}}, orderBy: {createdAt: asc}) {
+                   value previousValue method dataControllerProcessingPurpose { title } } }";
+
+    let own = app
+        .graphql_user(&a.access_token, query, json!({ "s": subject }))
+        .await;
+    let foreign = app
+        .graphql_user(&b.access_token, query, json!({ "s": subject }))
+        .await;
+
+    let events = &own.data()["consentEvents"];
+    assert_eq!(events.as_array().map(Vec::len), Some(2), "{events}");
+    assert_eq!(events[0]["previousValue"], Value::Null);
+    assert_eq!(events[1]["value"], "false");
+    assert_eq!(events[1]["previousValue"], "true");
+    assert_eq!(
+        events[1]["dataControllerProcessingPurpose"]["title"],
+        "Analytics"
+    );
+    assert_eq!(foreign.data()["consentEvents"], json!([]));
+}
