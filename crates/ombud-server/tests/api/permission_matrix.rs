@@ -271,6 +271,17 @@ fn table_fixture(table: &str) -> Option<TableFixture> {
             insert: None,
             subject_insert: None,
         },
+        "consent_events" => TableFixture {
+            owner: Owner::Controller,
+            owned_rows: "query ($owner: uuid!) { rows: consentEvents(where: {dataControllerId: {_eq: $owner}}) { id } }",
+            subject_rows: Some(
+                "query ($subject: uuid!) { rows: consentEvents(where: {dataSubjectId: {_eq: $subject}}) { id } }",
+            ),
+            public_rows: None,
+            set: None,
+            insert: None,
+            subject_insert: None,
+        },
         _ => return None,
     })
 }
@@ -720,6 +731,16 @@ enum Caller<'w> {
 }
 
 impl Caller<'_> {
+    /// The role the caller's requests run as.
+    fn role(&self) -> Role {
+        match self {
+            Caller::Member(_, role) => *role,
+            Caller::Subject(_) => Role::DataSubject,
+            Caller::Anonymous => Role::Anonymous,
+            Caller::Admin => Role::Admin,
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Caller::Member(actor, role) => format!("{}/{}", role.as_str(), actor.name),
@@ -1470,7 +1491,7 @@ async fn check_foreign_inserts(
     };
     let before = snapshot(app).await;
 
-    for (document, variables) in [
+    let mut attempts = vec![
         (
             format!(
                 "mutation ($object: {}_insert_input!) {{ {}(object: $object) {{ id }} }}",
@@ -1487,7 +1508,32 @@ async fn check_foreign_inserts(
             ),
             json!({ "objects": [object] }),
         ),
-    ] {
+    ];
+    // The same insert as an upsert on each unique key, once leaving the
+    // existing row alone and once updating every column the role may update.
+    let update_columns: Vec<&str> = table
+        .permissions(caller.role())
+        .and_then(|permissions| permissions.update.as_ref())
+        .map(|update| update.columns.clone())
+        .unwrap_or_default();
+    for (constraint, _) in ombud_graphql::metadata::conflict_constraints(table) {
+        for columns in [Vec::new(), update_columns.clone()] {
+            attempts.push((
+                format!(
+                    "mutation ($objects: [{0}_insert_input!]!, $conflict: {0}_on_conflict) {{ \
+                       {1}(objects: $objects, onConflict: $conflict) {{ affectedRows returning {{ id }} }} }}",
+                    table.sql,
+                    table.insert_many_field()
+                ),
+                json!({
+                    "objects": [object],
+                    "conflict": { "constraint": constraint, "update_columns": columns },
+                }),
+            ));
+        }
+    }
+
+    for (document, variables) in attempts {
         let response = caller.graphql(app, &document, variables).await;
         checks.check(response.error_code() == Some(expected), &context, || {
             format!("expected {expected} for {object}, got {}", response.body)
