@@ -140,6 +140,14 @@ pub(crate) async fn prepare_insert(
 pub(crate) fn normalize_input(table: &Table, row: &mut RowValues) -> Result<(), GraphqlError> {
     for (column, value) in row.iter_mut() {
         let normalized = match (table.sql, column.field, &*value) {
+            // Sign-in treats any revocation time as revoked, so clearing it
+            // would bring back a token that the owner or the operator revoked.
+            ("personal_access_tokens", "revokedAt", SqlValue::Null) => {
+                return Err(GraphqlError::Validation(
+                    "a revoked personal access token stays revoked; create a new one with POST /v1/pat"
+                        .to_owned(),
+                ));
+            }
             ("data_processors", "purposes" | "dataCategories", SqlValue::Json(json)) => {
                 string_list(column.field, json)?;
                 continue;

@@ -259,3 +259,41 @@ impl AggregateFunction {
         }
     }
 }
+
+/// Rows a selection may produce at most, counting every nested list: a list
+/// multiplies its children by its limit. The number bounds the work of one
+/// root field before any SQL runs.
+pub fn estimated_rows(select: &Select) -> u64 {
+    let per_row = select.fields.iter().fold(1u64, |total, (_, field)| {
+        total.saturating_add(match field {
+            FieldSelection::Column(_) | FieldSelection::Typename(_) => 0,
+            FieldSelection::Relationship { select, .. } => estimated_rows(select),
+            FieldSelection::AggregateRelationship { select, .. } => {
+                estimated_aggregate_rows(select)
+            }
+        })
+    });
+    select.limit.unwrap_or(1).saturating_mul(per_row)
+}
+
+/// Rows an aggregate reads: the rows it aggregates, and its `nodes` with what they nest.
+pub fn estimated_aggregate_rows(select: &AggregateSelect) -> u64 {
+    let rows = select
+        .rows
+        .limit
+        .unwrap_or(crate::metadata::DEFAULT_MAX_LIMIT);
+    let nodes = select
+        .outputs
+        .iter()
+        .fold(0u64, |total, (_, output)| match output {
+            AggregateOutput::Nodes(fields) => {
+                let nested = Select {
+                    fields: fields.clone(),
+                    ..select.rows.clone()
+                };
+                total.saturating_add(estimated_rows(&nested))
+            }
+            _ => total,
+        });
+    rows.max(nodes)
+}

@@ -162,6 +162,7 @@ impl Engine {
         if let Some(capture) = capture {
             graphql_request = graphql_request.data(capture);
         }
+        graphql_request = graphql_request.data(Arc::new(runtime::RowBudget::new()));
 
         let response = schema.execute(graphql_request).await;
         let mut body = serde_json::to_value(&response)

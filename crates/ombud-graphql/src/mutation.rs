@@ -584,6 +584,9 @@ async fn check_row_before_insert(
     Ok(())
 }
 
+/// Largest amount `_inc` adds or subtracts in one update.
+const MAX_INCREMENT: i64 = 1_000_000_000;
+
 /// Parses `_inc`: whole numbers to add to numeric columns the role may update.
 fn increments(
     table: &'static Table,
@@ -607,7 +610,14 @@ fn increments(
                 ))
             })?;
         let amount = match scalar_value(column, amount)? {
-            SqlValue::Int(amount) => amount,
+            // Far beyond any column's CHECK range, yet far from overflow.
+            SqlValue::Int(amount) if amount.abs() <= MAX_INCREMENT => amount,
+            SqlValue::Int(_) => {
+                return Err(GraphqlError::Validation(format!(
+                    "_inc on {} takes a whole number from -{MAX_INCREMENT} to {MAX_INCREMENT}",
+                    column.field
+                )));
+            }
             _ => {
                 return Err(GraphqlError::Validation(format!(
                     "_inc on {} expects a whole number",

@@ -204,6 +204,14 @@ impl<'a> QueryParser<'a> {
             };
             outputs.push((key, output));
         }
+        // Without `nodes` the aggregate returns no rows, so it covers every
+        // row unless the client limited them; the row cap applies to nodes.
+        let has_nodes = outputs
+            .iter()
+            .any(|(_, output)| matches!(output, AggregateOutput::Nodes(_)));
+        if !has_nodes && Arguments::from_field(field)?.get("limit").is_none() {
+            rows.limit = None;
+        }
         Ok(AggregateSelect { rows, outputs })
     }
 
@@ -563,6 +571,20 @@ impl<'a> QueryParser<'a> {
     }
 }
 
+/// Deepest nesting of a jsonb value. Responses embed stored JSON inside the
+/// selection's own nesting, and the JSON reader stops at 128 levels.
+const MAX_JSON_DEPTH: usize = 32;
+
+fn json_depth(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(members) => {
+            1 + members.values().map(json_depth).max().unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
 /// Longest `_like` pattern or `_has_key` key accepted; SQLite refuses LIKE
 /// patterns over 50,000 bytes.
 const MAX_OPERAND_CHARS: usize = 10_000;
@@ -682,6 +704,11 @@ pub fn scalar_value(column: &Column, value: &Value) -> Result<SqlValue, GraphqlE
                 .clone()
                 .into_json()
                 .map_err(|_| invalid("a JSON value"))?;
+            if json_depth(&json) > MAX_JSON_DEPTH {
+                return Err(invalid(&format!(
+                    "JSON nested at most {MAX_JSON_DEPTH} levels deep"
+                )));
+            }
             if json.to_string().contains("\\u0000") {
                 return Err(invalid("JSON without NUL characters"));
             }

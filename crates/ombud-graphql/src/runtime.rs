@@ -44,6 +44,7 @@ impl Runtime {
             .parser(session)
             .select(table, &ctx.ctx.field(), true, BoolExp::True)
             .and_then(|select| {
+                spend_rows(ctx, crate::ir::estimated_rows(&select))?;
                 SqlRenderer::new(self.catalog, session, self.dialect(ctx)).list_query(&select)
             })
             .map_err(GraphqlError::into_graphql)?;
@@ -67,6 +68,7 @@ impl Runtime {
             .parser(session)
             .aggregate_select(table, &ctx.ctx.field(), BoolExp::True)
             .and_then(|select| {
+                spend_rows(ctx, crate::ir::estimated_aggregate_rows(&select))?;
                 SqlRenderer::new(self.catalog, session, self.dialect(ctx)).aggregate_query(&select)
             })
             .map_err(GraphqlError::into_graphql)?;
@@ -117,6 +119,7 @@ impl Runtime {
             value: Operand::Value(id),
         };
         let select = self.parser(session).select(table, &field, false, by_id)?;
+        spend_rows(ctx, crate::ir::estimated_rows(&select))?;
         SqlRenderer::new(self.catalog, session, self.dialect(ctx)).object_query(&select)
     }
 
@@ -190,4 +193,45 @@ impl SqlCapture {
             .map(|statements| statements.clone())
             .unwrap_or_default()
     }
+}
+
+/// Rows one request may read at most, as estimated from its selections
+/// before any SQL runs. Each list counts as its limit (1000 without one), and
+/// a nested list multiplies by its parent's rows, so a document that nests
+/// lists inside lists must set limits.
+pub const MAX_ESTIMATED_ROWS: u64 = 10_000_000;
+
+/// The rows a request has left to read, shared by its root fields.
+pub struct RowBudget(std::sync::atomic::AtomicU64);
+
+impl RowBudget {
+    pub fn new() -> RowBudget {
+        RowBudget(std::sync::atomic::AtomicU64::new(MAX_ESTIMATED_ROWS))
+    }
+}
+
+impl Default for RowBudget {
+    fn default() -> Self {
+        RowBudget::new()
+    }
+}
+
+/// Takes `rows` from the request's budget, or fails when it would run out.
+fn spend_rows(ctx: &ResolverContext<'_>, rows: u64) -> Result<(), GraphqlError> {
+    use std::sync::atomic::Ordering;
+
+    let Some(budget) = ctx.ctx.data_opt::<Arc<RowBudget>>() else {
+        return Ok(());
+    };
+    let taken = budget
+        .0
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+            left.checked_sub(rows)
+        });
+    taken.map(|_| ()).map_err(|_| {
+        GraphqlError::Validation(format!(
+            "the document could read up to {rows} rows, above the limit of {MAX_ESTIMATED_ROWS} per request; \
+             set smaller limits on nested lists (each list without limit counts as 1000 rows)"
+        ))
+    })
 }

@@ -625,9 +625,11 @@ impl SqlRenderer<'_> {
             Json::Object(members) => {
                 let mut parts = vec![format!("{json_type} = 'object'")];
                 for (key, member) in members {
-                    if key.contains('"') {
+                    // SQLite JSON paths cannot spell these characters in a key.
+                    if key.contains('"') || key.contains('\\') {
                         return Err(GraphqlError::NotSupported(
-                            "_contains does not support keys containing '\"' on SQLite".to_owned(),
+                            "_contains on SQLite does not support keys containing '\"' or '\\'"
+                                .to_owned(),
                         ));
                     }
                     parts.push(self.contains(
@@ -644,9 +646,12 @@ impl SqlRenderer<'_> {
                 for element in elements {
                     let each = self.alias();
                     let matches = match element {
-                        Json::Object(_) | Json::Array(_) => {
+                        // Only a container element can contain a container;
+                        // CASE keeps json_type() away from plain-text elements.
+                        Json::Object(_) | Json::Array(_) => format!(
+                            "(CASE WHEN {each}.type IN ('object', 'array') THEN {} ELSE FALSE END)",
                             self.contains(&format!("{each}.value"), "$", element, depth + 1)?
-                        }
+                        ),
                         scalar => self.scalar_matches(
                             &format!("{each}.type"),
                             &format!("{each}.atom"),

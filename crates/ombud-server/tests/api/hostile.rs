@@ -234,3 +234,47 @@ async fn jsonb_compares_by_value_on_both_backends() {
         r#"{"a":["x","y"],"zz":1,"m\\n":true}"#
     );
 }
+
+#[tokio::test]
+async fn deep_json_is_rejected_and_array_containment_is_safe() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("a@example.com", "A Shop").await;
+    let mut deep = json!(1);
+    for _ in 0..40 {
+        deep = json!([deep]);
+    }
+    assert_validation_failed(
+        &app,
+        &tenant,
+        "mutation ($id: uuid!, $b: jsonb) { updateDataController(pkColumns: {id: $id}, _set: {branding: $b}) { id } }",
+        json!({ "id": tenant.controller_id, "b": deep }),
+    )
+    .await;
+
+    app.graphql_user(
+        &tenant.access_token,
+        "mutation ($id: uuid!, $b: jsonb) { updateDataController(pkColumns: {id: $id}, _set: {branding: $b}) { id } }",
+        json!({ "id": tenant.controller_id, "b": { "fonts": ["Inter", { "name": "Georgia" }] } }),
+    )
+    .await
+    .data();
+    for (operand, expected) in [
+        (json!({ "fonts": [{}] }), 1),
+        (json!({ "fonts": [{ "name": "Georgia" }] }), 1),
+        (json!({ "fonts": [[1]] }), 0),
+        (json!({ "fonts": [{ "name": "Inter" }] }), 0),
+    ] {
+        let response = app
+            .graphql_user(
+                &tenant.access_token,
+                "query ($v: jsonb) { dataControllers(where: {branding: {_contains: $v}}) { id } }",
+                json!({ "v": operand }),
+            )
+            .await;
+        assert_eq!(
+            response.data()["dataControllers"].as_array().map(Vec::len),
+            Some(expected),
+            "{operand}"
+        );
+    }
+}

@@ -140,6 +140,25 @@ async fn me_revokes_pat_by_setting_revoked_at() {
         app.sign_in_pat_raw(&second_token).await.status,
         StatusCode::UNAUTHORIZED
     );
+
+    let restored = app
+        .graphql_as(
+            &alice.access_token,
+            "me",
+            "mutation ($id: uuid!) { updatePersonalAccessToken(pkColumns: {id: $id}, _set: {revokedAt: null}) { id } }",
+            json!({ "id": second_id }),
+        )
+        .await;
+    assert_eq!(
+        restored.error_code(),
+        Some("validation-failed"),
+        "{}",
+        restored.body
+    );
+    assert_eq!(
+        app.sign_in_pat_raw(&second_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]

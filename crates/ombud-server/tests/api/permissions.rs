@@ -106,7 +106,7 @@ async fn list_roots_show_only_own_rows() {
     let app = spawn_app().await;
     let (a, b) = two_tenants(&app).await;
     let query = "{
-      dataControllers { id }
+      dataControllers(limit: 5) { id }
       dataControllerUsers { id dataControllerId userId }
       dataSubjects { id }
       dataControllerProcessingPurposes { id }
@@ -200,10 +200,10 @@ async fn nested_relationships_show_only_own_rows() {
     let app = spawn_app().await;
     let (a, b) = two_tenants(&app).await;
     let query = "{
-      dataControllers {
+      dataControllers(limit: 5) {
         id
-        dataSubjects { id consentFormValues { id } rightsRequests { id } }
-        processingPurposes { id consentFormValues { id } }
+        dataSubjects(limit: 50) { id consentFormValues { id } rightsRequests { id } }
+        processingPurposes(limit: 50) { id consentFormValues { id } }
         rightsRequests { id dataSubject { id } }
         users { userId }
       }

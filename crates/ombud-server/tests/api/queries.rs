@@ -110,9 +110,9 @@ async fn nested_aggregate_counts_per_parent() {
     let response = app
         .graphql_user(
             &a.access_token,
-            "{ dataControllers { title
+            "{ dataControllers(limit: 5) { title
                  dataSubjectsAggregate { aggregate { count } }
-                 dataSubjects(orderBy: {createdAt: asc}) {
+                 dataSubjects(orderBy: {createdAt: asc}, limit: 50) {
                    rightsRequestsAggregate(where: {requestType: {_eq: \"access\"}}) { aggregate { count } }
                  } } }",
             json!({}),
@@ -309,7 +309,8 @@ async fn selection_without_limit_stops_at_maximum() {
     let data = response.data();
 
     assert_eq!(data["dataSubjects"].as_array().map(Vec::len), Some(1000));
-    assert_eq!(data["dataSubjectsAggregate"]["aggregate"]["count"], 1000);
+    // Without nodes the aggregate covers every row, as in Hasura.
+    assert_eq!(data["dataSubjectsAggregate"]["aggregate"]["count"], 1005);
     let page = app
         .graphql_user(
             &tenant.access_token,
@@ -321,6 +322,39 @@ async fn selection_without_limit_stops_at_maximum() {
         page.data()["dataSubjects"].as_array().map(Vec::len),
         Some(5)
     );
+}
+
+#[tokio::test]
+async fn nested_unlimited_lists_exceed_the_row_budget() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("a@example.com", "A Shop").await;
+
+    let response = app
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataSubjects { dataController { dataSubjects { dataController { dataSubjects { id } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        response.error_code(),
+        Some("validation-failed"),
+        "{}",
+        response.body
+    );
+    let message = response.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("set smaller limits"), "{message}");
+
+    let limited = app
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataSubjects(limit: 10) { dataController { dataSubjects(limit: 10) { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(limited.data()["dataSubjects"], json!([]));
 }
 
 #[tokio::test]
@@ -342,4 +376,93 @@ async fn too_many_aliases_are_rejected() {
         .as_str()
         .unwrap_or_default();
     assert!(message.contains("10000 aliased fields"), "{message}");
+}
+
+#[tokio::test]
+async fn inc_adds_to_numeric_columns_within_bounds() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("a@example.com", "A Shop").await;
+    let purpose = app
+        .insert_purpose(
+            &tenant.access_token,
+            tenant.controller_id,
+            "Analytics",
+            None,
+        )
+        .await;
+    let update = "mutation ($id: uuid!, $inc: data_controller_processing_purposes_inc_input, $set: data_controller_processing_purposes_set_input) {
+        updateDataControllerProcessingPurpose(pkColumns: {id: $id}, _inc: $inc, _set: $set) { retentionDays } }";
+
+    let set = app
+        .graphql_user(
+            &tenant.access_token,
+            update,
+            json!({ "id": purpose, "set": { "retentionDays": 30 } }),
+        )
+        .await;
+    assert_eq!(
+        set.data()["updateDataControllerProcessingPurpose"]["retentionDays"],
+        30
+    );
+    let increased = app
+        .graphql_user(
+            &tenant.access_token,
+            update,
+            json!({ "id": purpose, "inc": { "retentionDays": 335 } }),
+        )
+        .await;
+    assert_eq!(
+        increased.data()["updateDataControllerProcessingPurpose"]["retentionDays"],
+        365
+    );
+
+    let huge = app
+        .graphql_user(
+            &tenant.access_token,
+            update,
+            json!({ "id": purpose, "inc": { "retentionDays": 9_223_372_036_854_775_807_i64 } }),
+        )
+        .await;
+    assert_eq!(
+        huge.error_code(),
+        Some("validation-failed"),
+        "{}",
+        huge.body
+    );
+    let beyond_check = app
+        .graphql_user(
+            &tenant.access_token,
+            update,
+            json!({ "id": purpose, "inc": { "retentionDays": 40_000 } }),
+        )
+        .await;
+    assert_eq!(
+        beyond_check.error_code(),
+        Some("constraint-violation"),
+        "{}",
+        beyond_check.body
+    );
+    let both = app
+        .graphql_user(
+            &tenant.access_token,
+            update,
+            json!({ "id": purpose, "inc": { "retentionDays": 1 }, "set": { "retentionDays": 1 } }),
+        )
+        .await;
+    assert_eq!(
+        both.error_code(),
+        Some("validation-failed"),
+        "{}",
+        both.body
+    );
+    let sum = app
+        .graphql_user(
+            &tenant.access_token,
+            "{ dataControllerProcessingPurposesAggregate { aggregate { sum { retentionDays } avg { retentionDays } } } }",
+            json!({}),
+        )
+        .await;
+    let aggregate = &sum.data()["dataControllerProcessingPurposesAggregate"]["aggregate"];
+    assert_eq!(aggregate["sum"]["retentionDays"], 365);
+    assert_eq!(aggregate["avg"]["retentionDays"], 365.0);
 }

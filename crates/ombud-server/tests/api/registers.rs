@@ -697,13 +697,13 @@ async fn register_relationships_cannot_reach_other_tenant() {
     let (a, b) = two_tenants(&app).await;
     let b_audit_row = audit_row(&app, b.processor, "insert").await;
     let nested = "{
-      dataControllers {
+      dataControllers(limit: 5) {
         dataProcessors { id }
         privacyNotices { id }
         processingActivities { id dataSubject { id } }
         auditLogs { rowId }
-        dataSubjects { identifiers { id } processingActivities { id } }
-        processingPurposes { processingActivities { id } }
+        dataSubjects(limit: 50) { identifiers { id } processingActivities { id } }
+        processingPurposes(limit: 50) { processingActivities { id } }
       }
       dataSubjectIdentifiers { dataSubject { id } }
       auditLogs { dataController { id } }
