@@ -755,7 +755,7 @@ fn id_list(ids: &[Uuid]) -> SqlValue {
     SqlValue::list(&ids)
 }
 
-/// The row's values, each with its column's SQL type.
+/// Returns the row's values, each with its column's SQL type.
 fn typed_values(row: &RowValues) -> Result<Vec<SqlValue>, GraphqlError> {
     row.iter()
         .map(|(column, value)| typed_value(column, value.clone()))

@@ -602,9 +602,9 @@ const MAX_CONTAINS_DEPTH: usize = 16;
 
 impl SqlRenderer<'_> {
     /// SQLite rendering of PostgreSQL's jsonb `@>`: the JSON text `document`
-    /// at `path` contains `value`. Objects contain an object whose keys they all
-    /// have with contained values; arrays contain an array each of whose
-    /// elements some element contains; scalars must be equal.
+    /// at `path` contains `value`. An object contains an object when it has all
+    /// of its keys with contained values. An array contains an array when some
+    /// element contains each of its elements. Scalars must be equal.
     fn contains(
         &mut self,
         document: &str,

@@ -177,7 +177,7 @@ impl JobRunner {
                 })
             }
             Err(error) => {
-                // The job's own changes roll back with its transaction; the
+                // The job's own changes roll back with its transaction. The
                 // failure is recorded in a new one, guarded by the slot so that
                 // only one instance records it.
                 drop(tx);

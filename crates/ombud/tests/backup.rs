@@ -389,7 +389,7 @@ async fn backup_of_serving_database_restores() {
         restored_subjects.contains(&subject_id),
         "{restored_subjects:?}"
     );
-    // The copy holds the subjects committed before the backup's read began,
+    // The copy contains the subjects committed before the backup's read began,
     // so every one of them is also on the live server.
     eprintln!(
         "the copy holds {} of {} subjects",

@@ -78,7 +78,7 @@ fn quoted_values(definition: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The column a single-column CHECK definition tests: the first identifier.
+/// Returns the column a single-column CHECK definition tests: the first identifier.
 fn checked_column(definition: &str) -> String {
     definition
         .trim_start_matches(|c: char| !c.is_ascii_alphabetic())
@@ -518,7 +518,7 @@ async fn ready(app: &crate::helpers::TestApp) -> u16 {
 }
 
 #[tokio::test]
-async fn lost_database_gives_503_and_ombud_recovers_without_restart() {
+async fn database_outage_and_recovery() {
     let Some(database) = postgres_database("lost_database_gives_503_and_ombud_recovers").await
     else {
         return;

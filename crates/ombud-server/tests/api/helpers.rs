@@ -40,7 +40,7 @@ impl Drop for TestApp {
     }
 }
 
-/// Which backend the tests run on, from `OMBUD_TEST_BACKEND`.
+/// Returns whether the tests run on PostgreSQL, from `OMBUD_TEST_BACKEND`.
 pub fn postgres_requested() -> bool {
     match std::env::var("OMBUD_TEST_BACKEND").as_deref() {
         Ok("postgres") => true,
@@ -49,7 +49,7 @@ pub fn postgres_requested() -> bool {
     }
 }
 
-/// The server-level URL the test databases are created through.
+/// Returns the server-level URL the test databases are created through.
 pub fn postgres_admin_url() -> String {
     std::env::var("OMBUD_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())

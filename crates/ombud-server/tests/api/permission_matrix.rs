@@ -731,7 +731,7 @@ enum Caller<'w> {
 }
 
 impl Caller<'_> {
-    /// The role the caller's requests run as.
+    /// Returns the role the caller's requests run as.
     fn role(&self) -> Role {
         match self {
             Caller::Member(_, role) => *role,

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Tenant, TestApp, spawn_app};
 
-/// A tenant with three data subjects and four rights requests of two types.
+/// Creates a tenant with three data subjects and four rights requests of two types.
 async fn tenant_with_requests(app: &TestApp, email: &str, title: &str) -> Tenant {
     let tenant = app.tenant(email, title).await;
     let mut subjects = Vec::new();
@@ -60,7 +60,7 @@ async fn aggregate_counts_only_own_rows() {
 }
 
 #[tokio::test]
-async fn aggregate_min_max_and_nodes_follow_order_and_limit() {
+async fn aggregate_with_order_and_limit() {
     let app = spawn_app().await;
     let tenant = tenant_with_requests(&app, "a@example.com", "A Shop").await;
 

@@ -19,7 +19,7 @@ async fn app_with_known_secret() -> TestApp {
     .await
 }
 
-/// A session token for the data subject `subject`, as a magic-link sign-in would issue.
+/// Issues a session token for the data subject `subject`, as a magic-link sign-in would.
 fn subject_token(subject: Option<Uuid>) -> String {
     let codec = JwtCodec::new(JWT_SECRET.as_bytes(), "ombud".to_owned(), 30).expect("a codec");
     let mut extra = BTreeMap::new();
@@ -119,7 +119,7 @@ async fn anonymous_reads_a_controller_profile_by_id_only() {
 }
 
 #[tokio::test]
-async fn data_subject_sees_and_changes_only_its_own_rows() {
+async fn data_subject_own_rows_only() {
     let app = app_with_known_secret().await;
     let a = app.tenant("a@example.com", "A Shop").await;
     let b = app.tenant("b@example.com", "B Shop").await;

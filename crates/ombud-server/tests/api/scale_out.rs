@@ -162,7 +162,7 @@ async fn concurrent_consent_upserts_on_two_servers_lose_nothing() {
 }
 
 #[tokio::test]
-async fn unique_membership_holds_under_concurrent_inserts_on_two_servers() {
+async fn concurrent_membership_inserts_stay_unique() {
     let app = spawn_app().await;
     let peer = app.spawn_peer().await;
     let owner = app.tenant("owner@example.com", "Unique Shop").await;
@@ -212,7 +212,7 @@ async fn unique_membership_holds_under_concurrent_inserts_on_two_servers() {
 }
 
 #[tokio::test]
-async fn each_due_job_runs_on_exactly_one_of_two_instances() {
+async fn due_job_runs_once() {
     let app = spawn_app().await;
     let peer = app.spawn_peer().await;
     let runners = [

@@ -8,7 +8,7 @@ use crate::helpers::{Tenant, TestApp, parse_uuid, spawn_app};
 const CONSENT_KEY: &str =
     "data_subject_consent_form_values_data_subject_id_data_controller_processing_purpose_id_key";
 
-/// A tenant with a purpose and a subject whose consent for it is `false`.
+/// Creates a tenant with a purpose and a subject whose consent for it is `false`.
 async fn tenant_with_consent(app: &TestApp, email: &str) -> (Tenant, Value, Value) {
     let tenant = app.tenant(email, "Upsert Shop").await;
     let purpose = app
@@ -94,7 +94,7 @@ async fn on_conflict_updates_the_existing_row() {
 }
 
 #[tokio::test]
-async fn on_conflict_without_columns_or_matching_where_changes_nothing() {
+async fn on_conflict_no_update() {
     let app = spawn_app().await;
     let (tenant, purpose, subject) = tenant_with_consent(&app, "a@example.com").await;
 
@@ -111,7 +111,7 @@ async fn on_conflict_without_columns_or_matching_where_changes_nothing() {
 }
 
 #[tokio::test]
-async fn on_conflict_rejects_columns_and_constraints_it_does_not_have() {
+async fn on_conflict_unknown_names() {
     let app = spawn_app().await;
     let (tenant, purpose, subject) = tenant_with_consent(&app, "a@example.com").await;
 
