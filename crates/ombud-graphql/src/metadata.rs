@@ -1079,18 +1079,18 @@ fn controller_of_subject(path: &[&'static str]) -> BoolExp {
 }
 
 /// Permissions to read the rows `filter` selects, and nothing else.
-fn read_only(filter: BoolExp, columns: Vec<&'static str>) -> Option<Permissions> {
-    Some(Permissions {
+fn read_only(filter: BoolExp, columns: Vec<&'static str>) -> Permissions {
+    Permissions {
         select: Some(SelectPermission { filter, columns }),
         ..Permissions::default()
-    })
+    }
 }
 
 /// Adds the `anonymous` and `dataSubject` permissions. Anonymous callers
 /// read a controller's public profile, purposes, processors and published
 /// notices. A data subject reads the same for its own controller, and its own
-/// record, consents, requests and processing activities; it changes its
-/// privacy signals and consent values, and files rights requests for itself.
+/// record, consents, requests and processing activities. It may also change its
+/// privacy signals and consent values, and file rights requests for itself.
 fn add_public_and_subject_roles(catalog: &mut Catalog) {
     let own_subject = || session_equals("id", DATA_SUBJECT_ID);
     let own_rows = || session_equals("dataSubjectId", DATA_SUBJECT_ID);
@@ -1105,12 +1105,15 @@ fn add_public_and_subject_roles(catalog: &mut Catalog) {
         };
         let (anonymous, subject) = match table.sql {
             "data_controllers" => (
-                read_only(BoolExp::True, columns(&[])),
-                read_only(controller_of_subject(&[]), columns(&[])),
+                Some(read_only(BoolExp::True, columns(&[]))),
+                Some(read_only(controller_of_subject(&[]), columns(&[]))),
             ),
             "data_controller_processing_purposes" => (
-                read_only(BoolExp::True, columns(&[])),
-                read_only(controller_of_subject(&["dataController"]), columns(&[])),
+                Some(read_only(BoolExp::True, columns(&[]))),
+                Some(read_only(
+                    controller_of_subject(&["dataController"]),
+                    columns(&[]),
+                )),
             ),
             "data_subjects" => (
                 None,
@@ -1163,24 +1166,27 @@ fn add_public_and_subject_roles(catalog: &mut Catalog) {
                 }),
             ),
             "data_processors" => (
-                read_only(BoolExp::True, columns(&[])),
-                read_only(controller_of_subject(&["dataController"]), columns(&[])),
+                Some(read_only(BoolExp::True, columns(&[]))),
+                Some(read_only(
+                    controller_of_subject(&["dataController"]),
+                    columns(&[]),
+                )),
             ),
             "privacy_notices" => {
-                // Drafts stay with the staff; the public and subjects see published versions.
+                // Drafts stay with the staff. The public and subjects read published versions.
                 let published = BoolExp::IsNull {
                     field: "publishedAt",
                     is_null: false,
                 };
                 (
-                    read_only(published.clone(), columns(&[])),
-                    read_only(
+                    Some(read_only(published.clone(), columns(&[]))),
+                    Some(read_only(
                         published.and(controller_of_subject(&["dataController"])),
                         columns(&[]),
-                    ),
+                    )),
                 )
             }
-            "processing_activities" => (None, read_only(own_rows(), columns(&[]))),
+            "processing_activities" => (None, Some(read_only(own_rows(), columns(&[])))),
             _ => (None, None),
         };
         if let Some(permissions) = anonymous {

@@ -223,12 +223,12 @@ fn spend_rows(ctx: &ResolverContext<'_>, rows: u64) -> Result<(), GraphqlError> 
     let Some(budget) = ctx.ctx.data_opt::<Arc<RowBudget>>() else {
         return Ok(());
     };
-    let taken = budget
+    let spent = budget
         .0
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
             left.checked_sub(rows)
         });
-    taken.map(|_| ()).map_err(|_| {
+    spent.map(|_| ()).map_err(|_| {
         GraphqlError::Validation(format!(
             "the document could read up to {rows} rows, above the limit of {MAX_ESTIMATED_ROWS} per request; \
              set smaller limits on nested lists (each list without limit counts as 1000 rows)"

@@ -539,8 +539,8 @@ impl<'a> SqlRenderer<'a> {
                 ));
             };
             let key = self.param(SqlValue::Text(key));
-            let each = self.alias();
-            return Ok(self.dialect.json_has_key(&target, &key, &each));
+            let element_alias = self.alias();
+            return Ok(self.dialect.json_has_key(&target, &key, &element_alias));
         }
         if op == CompareOp::Contains {
             let SqlValue::Json(document) = typed_value(column, value)? else {
@@ -644,22 +644,27 @@ impl SqlRenderer<'_> {
             Json::Array(elements) => {
                 let mut parts = vec![format!("{json_type} = 'array'")];
                 for element in elements {
-                    let each = self.alias();
+                    let element_alias = self.alias();
                     let matches = match element {
                         // Only a container element can contain a container;
                         // CASE keeps json_type() away from plain-text elements.
                         Json::Object(_) | Json::Array(_) => format!(
-                            "(CASE WHEN {each}.type IN ('object', 'array') THEN {} ELSE FALSE END)",
-                            self.contains(&format!("{each}.value"), "$", element, depth + 1)?
+                            "(CASE WHEN {element_alias}.type IN ('object', 'array') THEN {} ELSE FALSE END)",
+                            self.contains(
+                                &format!("{element_alias}.value"),
+                                "$",
+                                element,
+                                depth + 1
+                            )?
                         ),
                         scalar => self.scalar_matches(
-                            &format!("{each}.type"),
-                            &format!("{each}.atom"),
+                            &format!("{element_alias}.type"),
+                            &format!("{element_alias}.atom"),
                             scalar,
                         ),
                     };
                     parts.push(format!(
-                        "EXISTS (SELECT 1 FROM json_each({document}, {path_param}) AS {each} WHERE {matches})"
+                        "EXISTS (SELECT 1 FROM json_each({document}, {path_param}) AS {element_alias} WHERE {matches})"
                     ));
                 }
                 Ok(format!("({})", parts.join(" AND ")))
@@ -681,10 +686,14 @@ impl SqlRenderer<'_> {
         if value.is_object() || value.is_array() {
             return Ok(None);
         }
-        let each = self.alias();
-        let matches = self.scalar_matches(&format!("{each}.type"), &format!("{each}.atom"), value);
+        let element_alias = self.alias();
+        let matches = self.scalar_matches(
+            &format!("{element_alias}.type"),
+            &format!("{element_alias}.atom"),
+            value,
+        );
         Ok(Some(format!(
-            "(json_type({target}) = 'array' AND EXISTS (SELECT 1 FROM json_each({target}) AS {each} WHERE {matches}))"
+            "(json_type({target}) = 'array' AND EXISTS (SELECT 1 FROM json_each({target}) AS {element_alias} WHERE {matches}))"
         )))
     }
 

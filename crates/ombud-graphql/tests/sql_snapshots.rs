@@ -1,6 +1,6 @@
 //! The SQL that representative documents compile to, on each dialect. A
-//! change to the compiler shows up as a reviewed change of these snapshots;
-//! under `CI` insta refuses to write new ones, so they must be committed.
+//! change to the compiler shows up as a reviewed change of these snapshots.
+//! Under `CI` insta does not write new ones, so they must be committed.
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

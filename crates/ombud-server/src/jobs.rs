@@ -1,8 +1,8 @@
 //! Background jobs that run once per due time, however many instances share
-//! the database. Each instance polls `scheduled_jobs`; the one whose
+//! the database. Each instance polls `scheduled_jobs`. The instance whose
 //! transaction claims a due row (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the
-//! write lock on SQLite) runs the job, records the run and moves the row on,
-//! all in that one transaction.
+//! write lock on SQLite) runs the job in that transaction, records the run and
+//! moves the row on.
 
 use std::sync::Arc;
 use std::time::Duration;

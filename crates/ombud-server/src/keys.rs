@@ -1,6 +1,6 @@
 //! Key material generated on first start. SQLite installations keep it in
-//! the data directory; on PostgreSQL it lives in the `server_keys` table, so
-//! every instance sharing the database signs and verifies with the same keys.
+//! the data directory. On PostgreSQL it is in the `server_keys` table, so every
+//! instance sharing the database signs and verifies with the same keys.
 
 use std::io::Write;
 use std::path::Path;

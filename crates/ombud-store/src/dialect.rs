@@ -49,8 +49,8 @@ impl Dialect {
 
     /// The statement that opens a write transaction.
     ///
-    /// SQLite's plain `BEGIN` takes the write lock only at the first write and
-    /// then fails at once with `SQLITE_BUSY` if another process holds it;
+    /// SQLite's plain `BEGIN` takes the write lock only at the first write, and
+    /// then fails at once with `SQLITE_BUSY` if another process has it.
     /// `IMMEDIATE` takes it up front and honours the busy timeout.
     pub fn begin_write(self) -> &'static str {
         match self {

@@ -153,8 +153,8 @@ impl Store {
         Ok(affected)
     }
 
-    /// Starts a write transaction. On SQLite it holds the write lock from its
-    /// first statement; on PostgreSQL it runs at READ COMMITTED, and callers
+    /// Starts a write transaction. On SQLite it takes the write lock from its
+    /// first statement. On PostgreSQL it runs at READ COMMITTED, so callers
     /// that read before they write lock those rows with [`Dialect::for_update`].
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let tx = match &self.backend {

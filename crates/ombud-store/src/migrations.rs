@@ -127,8 +127,8 @@ pub(crate) async fn status(store: &Store) -> Result<MigrationStatus, StoreError>
 
 /// Applies each pending migration in its own transaction, in version order.
 /// Each transaction re-reads the ledger under the lock (an advisory lock on
-/// PostgreSQL, the write lock on SQLite), so two processes migrating at once
-/// apply every migration exactly once.
+/// PostgreSQL, the write lock on SQLite), so a migration that another process
+/// applied meanwhile is skipped.
 pub(crate) async fn apply(store: &Store) -> Result<Vec<i64>, StoreError> {
     let MigrationStatus::Pending(pending) = status(store).await? else {
         return Ok(Vec::new());

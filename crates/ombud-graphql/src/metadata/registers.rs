@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    ANY_MEMBER, Column, Permissions, SUBJECT_READERS, ScalarType, SelectPermission, Table,
-    Vocabulary, admin_permissions, all_fields, column, controller_data_permissions, member_with,
-    nullable, nullable_vocabulary, object, timestamps, vocabulary,
+    ANY_MEMBER, Column, SUBJECT_READERS, ScalarType, Table, Vocabulary, admin_permissions,
+    all_fields, column, controller_data_permissions, member_with, nullable, nullable_vocabulary,
+    object, timestamps, vocabulary,
 };
 use crate::session::Role;
 
@@ -274,13 +274,7 @@ fn audit_log() -> Table {
         column("changes", "changes", Jsonb),
         column("created_at", "createdAt", Timestamptz),
     ];
-    let read_only = |filter| Permissions {
-        select: Some(SelectPermission {
-            filter,
-            columns: all_fields(&columns, &[]),
-        }),
-        ..Permissions::default()
-    };
+    let read_only = |filter| super::read_only(filter, all_fields(&columns, &[]));
     let permissions = BTreeMap::from([
         (Role::Admin, read_only(crate::ir::BoolExp::True)),
         (
@@ -326,13 +320,7 @@ fn consent_events() -> Table {
         column("actor_role", "actorRole", String),
         column("created_at", "createdAt", Timestamptz),
     ];
-    let read_only = |filter| Permissions {
-        select: Some(SelectPermission {
-            filter,
-            columns: all_fields(&columns, &[]),
-        }),
-        ..Permissions::default()
-    };
+    let read_only = |filter| super::read_only(filter, all_fields(&columns, &[]));
     let permissions = BTreeMap::from([
         (Role::Admin, read_only(crate::ir::BoolExp::True)),
         (

@@ -1,6 +1,6 @@
 //! The database seam: both migration sets build the same schema, the
 //! migration ledger guards `serve`, and PostgreSQL's operational settings
-//! (statement timeout, TLS, outage and recovery) do what they say.
+//! (statement timeout, TLS, outage and recovery) take effect.
 //!
 //! Tests that need PostgreSQL run in both passes of the suite. Where the
 //! server at `OMBUD_TEST_POSTGRES_URL` is unreachable they fail when `CI` is

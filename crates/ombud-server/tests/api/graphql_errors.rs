@@ -9,7 +9,7 @@ use crate::helpers::{spawn_app, spawn_app_with};
 const CONTROLLERS: &str = r#"{"query": "{ dataControllers { id title } }"}"#;
 
 #[tokio::test]
-async fn missing_authorization_runs_as_anonymous_and_says_so() {
+async fn missing_authorization_runs_as_anonymous() {
     let app = spawn_app().await;
 
     let response = app.graphql_raw(&[], CONTROLLERS.to_owned()).await;

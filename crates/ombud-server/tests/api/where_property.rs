@@ -36,8 +36,8 @@ type ControllerSeed = (
 /// wildcards, backslashes, quotes, whitespace-only and empty strings.
 ///
 /// Each non-ASCII letter appears in one case only (é, ü, ï, ö, è, û and ß
-/// lowercase, Å, Ø and Ω uppercase); `ilike_folds_non_ascii_alike_on_both_backends`
-/// covers the case pairs.
+/// lowercase, Å, Ø and Ω uppercase). The case pairs are covered by
+/// `ilike_folds_non_ascii_alike_on_both_backends`.
 const CONTROLLERS: [ControllerSeed; 27] = [
     (
         "Acme",
